@@ -1,0 +1,111 @@
+"""Start-up hook of ``mmrazor_amd``, run from ``mmrazor_amd.pth``.
+
+Python executes the ``.pth`` file of every installed distribution when it
+starts. This module must therefore stay cheap: it imports nothing heavy and
+only puts a small finder on :data:`sys.meta_path` that waits for two imports:
+
+* ``mmrazor`` (before it executes): apply the torch 2.x fixes that MMRazor
+  1.0.0 needs to import at all (``mmrazor_amd/compat/torch2.py``). This must
+  happen before MMRazor's own import, which is why ``custom_imports`` in a
+  config is too late for ``mim train mmrazor``.
+* ``mmengine.runner.checkpoint`` (after it executes): install the
+  ``weights_only`` checkpoint policy (``mmrazor_amd/compat/checkpoint.py``).
+
+The compat modules are executed from their files inside the ``mmrazor_amd``
+package without executing ``mmrazor_amd/__init__.py``, which imports MMRazor
+itself. Processes that never import either target pay for one string lookup
+per import.
+"""
+import importlib.util
+import os
+import sys
+
+_DISABLE_ENV = 'MMRAZOR_AMD_NO_HOOK'
+
+
+def _load_compat_module(name):
+    """Execute ``mmrazor_amd/compat/<name>.py`` as a private module."""
+    private_name = f'_mmrazor_amd_compat_{name}'
+    if private_name in sys.modules:
+        return sys.modules[private_name]
+    package = importlib.util.find_spec('mmrazor_amd')
+    if package is None or not package.submodule_search_locations:
+        return None
+    location = os.path.join(
+        list(package.submodule_search_locations)[0], 'compat', f'{name}.py')
+    spec = importlib.util.spec_from_file_location(private_name, location)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[private_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _before_mmrazor():
+    module = _load_compat_module('torch2')
+    if module is not None:
+        module.apply()
+
+
+def _after_mmengine_checkpoint():
+    module = _load_compat_module('checkpoint')
+    if module is not None:
+        module.apply()
+
+
+class _RunAfterLoader:
+    """Loader wrapper that runs ``callback`` once the module has executed."""
+
+    def __init__(self, loader, callback):
+        self._loader = loader
+        self._callback = callback
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        self._callback()
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+class _CompatFinder:
+    """Meta-path finder that fires one action per target, then stays idle."""
+
+    def __init__(self):
+        self.before = {'mmrazor': _before_mmrazor}
+        self.after = {'mmengine.runner.checkpoint': _after_mmengine_checkpoint}
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in self.before:
+            self.before.pop(fullname)()
+            return None
+        if fullname not in self.after:
+            return None
+        callback = self.after.pop(fullname)
+        spec = self._find_with_others(fullname, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        spec.loader = _RunAfterLoader(spec.loader, callback)
+        return spec
+
+    def _find_with_others(self, fullname, path, target):
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, 'find_spec'):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                return spec
+        return None
+
+
+def install():
+    if os.environ.get(_DISABLE_ENV):
+        return
+    if any(isinstance(f, _CompatFinder) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _CompatFinder())
+
+
+install()

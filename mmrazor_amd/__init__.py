@@ -1,0 +1,14 @@
+"""AMD (Adaptive Masked Distillation) for MMRazor.
+
+Importing this package makes MMRazor 1.0.0 work on torch 2.x (``compat``)
+and registers the AMD and FGD modules in MMRazor's ``MODELS`` registry, so a
+config only needs ``custom_imports=dict(imports=['mmrazor_amd'])``.
+"""
+from .compat import apply_all as _apply_compat
+from .version import __version__
+
+_apply_compat()
+
+from . import models  # noqa: E402,F401  (registers modules)
+
+__all__ = ['__version__']

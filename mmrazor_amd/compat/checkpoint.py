@@ -1,0 +1,125 @@
+"""Load OpenMMLab checkpoints with ``weights_only`` in force.
+
+Since torch 2.6, ``torch.load`` unpickles only tensors and plain containers
+unless told otherwise. mmengine 0.10.7 calls ``torch.load`` without
+``weights_only``, and the checkpoints its runner writes carry more than that:
+numpy arrays, scalars and dtypes in ``meta`` and ``message_hub``, and
+:class:`mmengine.logging.HistoryBuffer` objects. Loading them (``load_from``,
+``--resume``, ``teacher_ckpt``, ``mim test``) therefore fails.
+
+A checkpoint is untrusted input, so we never fall back to unrestricted
+unpickling. Instead :func:`apply`
+
+1. allows exactly the extra types OpenMMLab checkpoints carry
+   (:func:`allowed_globals`), and
+2. wraps every loader registered in mmengine's :class:`CheckpointLoader` so
+   that local files are read with ``weights_only=True`` explicitly (also on
+   torch < 2.6, where it is not the default) and a refused checkpoint raises
+   :class:`UnsafeCheckpointError` naming the offending types.
+
+This file is executed by the start-up hook right after
+``mmengine.runner.checkpoint`` is imported, and again (idempotently) when
+``mmrazor_amd`` is imported.
+"""
+import functools
+import os.path as osp
+import pickle
+import re
+from typing import List
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+_MARK = '_mmrazor_amd_weights_only'
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint holds an object that is not allowed to be unpickled."""
+
+
+def _numpy_reconstructors() -> List:
+    found = []
+    for module_name in ('numpy._core.multiarray', 'numpy.core.multiarray'):
+        try:
+            module = __import__(module_name, fromlist=['_reconstruct'])
+        except ImportError:
+            continue
+        found += [module._reconstruct, module.scalar]
+        break
+    return found
+
+
+def allowed_globals() -> List:
+    """The non-tensor types found in checkpoints written by mmengine.
+
+    numpy arrays (``ndarray`` and its reconstructor), numpy scalars
+    (``multiarray.scalar`` and their dtypes) and mmengine's ``HistoryBuffer``
+    (the log scalars of ``message_hub``). Nothing that executes code.
+    """
+    dtype_classes = [type(np.dtype(code)) for code in np.typecodes['All']]
+    return ([np.ndarray, np.dtype, HistoryBuffer] + _numpy_reconstructors() +
+            sorted(set(dtype_classes), key=lambda cls: cls.__name__))
+
+
+def _offending_globals(filename) -> List[str]:
+    if not isinstance(filename, str) or not osp.isfile(filename):
+        return []
+    try:
+        found = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
+    except Exception:  # the file is not even a torch archive
+        return []
+    allowed = {f'{g.__module__}.{g.__qualname__}' for g in allowed_globals()}
+    return [name for name in found if name not in allowed]
+
+
+def _refusal(filename, error: Exception) -> UnsafeCheckpointError:
+    names = _offending_globals(filename) or re.findall(
+        r'GLOBAL ([\w.]+)', str(error))
+    what = ', '.join(sorted(set(names))) or 'an object of unknown type'
+    return UnsafeCheckpointError(
+        f'Refusing to load checkpoint {filename!r}: it contains {what}, '
+        'which is not among the types that OpenMMLab checkpoints carry '
+        '(tensors, containers, numpy arrays/scalars, HistoryBuffer). '
+        'Unpickling it could run arbitrary code, so mmrazor_amd loads '
+        'checkpoints with weights_only=True. If you wrote this file yourself '
+        'and trust it, convert it to a plain state dict first.')
+
+
+def load_from_local(filename, map_location=None):
+    """mmengine's local loader, with ``weights_only=True`` explicit."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return torch.load(filename, map_location=map_location, weights_only=True)
+
+
+def _guard(loader):
+    """Wrap an mmengine checkpoint loader to explain refused checkpoints."""
+    if getattr(loader, _MARK, False):
+        return loader
+
+    @functools.wraps(loader)
+    def guarded(filename, *args, **kwargs):
+        try:
+            return loader(filename, *args, **kwargs)
+        except UnsafeCheckpointError:
+            raise
+        except pickle.UnpicklingError as error:
+            raise _refusal(filename, error) from None
+
+    setattr(guarded, _MARK, True)
+    return guarded
+
+
+def apply() -> None:
+    """Allow OpenMMLab checkpoint types and guard every checkpoint loader."""
+    if hasattr(torch.serialization, 'add_safe_globals'):
+        torch.serialization.add_safe_globals(allowed_globals())
+    schemes = CheckpointLoader._schemes
+    local = schemes.get('')
+    if local is not None and not getattr(local, _MARK, False):
+        schemes[''] = load_from_local
+    for prefix, loader in list(schemes.items()):
+        schemes[prefix] = _guard(loader)
