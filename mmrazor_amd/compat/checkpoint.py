@@ -33,6 +33,7 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 _MARK = '_mmrazor_amd_weights_only'
+DEFAULT_STATISTICS = frozenset(('min', 'max', 'current', 'mean'))
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -51,16 +52,42 @@ def _numpy_reconstructors() -> List:
     return found
 
 
+def history_buffer_getattr(owner, name):
+    """The one use of ``getattr`` that mmengine checkpoints need.
+
+    ``HistoryBuffer`` keeps its statistics methods (``min``, ``max``,
+    ``current``, ``mean``, ...) in a class-level dict, which pickle stores as
+    ``getattr(HistoryBuffer, 'min')``. Allowing the builtin ``getattr`` would
+    let a checkpoint reach any attribute of any allowed object, so this
+    stand-in is registered under its name and resolves only those methods.
+    """
+    # The defaults are registered only once a HistoryBuffer was created.
+    statistics = DEFAULT_STATISTICS.union(HistoryBuffer._statistics_methods)
+    if owner is HistoryBuffer and name in statistics:
+        return getattr(HistoryBuffer, name)
+    raise UnsafeCheckpointError(
+        f'the checkpoint asks for getattr({owner!r}, {name!r}); only '
+        'HistoryBuffer statistics methods may be looked up')
+
+
 def allowed_globals() -> List:
     """The non-tensor types found in checkpoints written by mmengine.
 
     numpy arrays (``ndarray`` and its reconstructor), numpy scalars
     (``multiarray.scalar`` and their dtypes) and mmengine's ``HistoryBuffer``
-    (the log scalars of ``message_hub``). Nothing that executes code.
+    (the log scalars of ``message_hub``), with its statistics methods
+    (:func:`history_buffer_getattr`). Nothing that executes code.
     """
     dtype_classes = [type(np.dtype(code)) for code in np.typecodes['All']]
     return ([np.ndarray, np.dtype, HistoryBuffer] + _numpy_reconstructors() +
-            sorted(set(dtype_classes), key=lambda cls: cls.__name__))
+            sorted(set(dtype_classes), key=lambda cls: cls.__name__) +
+            [(history_buffer_getattr, 'builtins.getattr')])
+
+
+def _global_name(item) -> str:
+    if isinstance(item, tuple):
+        return item[1]
+    return f'{item.__module__}.{item.__qualname__}'
 
 
 def _offending_globals(filename) -> List[str]:
@@ -70,14 +97,17 @@ def _offending_globals(filename) -> List[str]:
         found = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
     except Exception:  # the file is not even a torch archive
         return []
-    allowed = {f'{g.__module__}.{g.__qualname__}' for g in allowed_globals()}
+    allowed = {_global_name(item) for item in allowed_globals()}
     return [name for name in found if name not in allowed]
 
 
 def _refusal(filename, error: Exception) -> UnsafeCheckpointError:
-    names = _offending_globals(filename) or re.findall(
-        r'GLOBAL ([\w.]+)', str(error))
-    what = ', '.join(sorted(set(names))) or 'an object of unknown type'
+    text = str(error)
+    names = _offending_globals(filename) or re.findall(r'GLOBAL ([\w.]+)',
+                                                       text)
+    lookups = re.findall(r'getattr\([^)]*\)', text)
+    what = ', '.join(sorted(set(names)) + lookups[:1]) or \
+        'an object of a type it may not hold'
     return UnsafeCheckpointError(
         f'Refusing to load checkpoint {filename!r}: it contains {what}, '
         'which is not among the types that OpenMMLab checkpoints carry '

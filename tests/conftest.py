@@ -1,0 +1,55 @@
+"""Shared fixtures: a tiny COCO-format dataset written to a temp folder."""
+import json
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = osp.join(ROOT, 'tests', 'configs')
+
+
+def write_tiny_coco(root, num_images=4, size=64, seed=0):
+    """Write ``num_images`` images with one square and one disc each."""
+    import cv2
+    rng = np.random.default_rng(seed)
+    img_dir = osp.join(root, 'train')
+    import os
+    os.makedirs(img_dir, exist_ok=True)
+    images, annotations = [], []
+    for image_id in range(1, num_images + 1):
+        img = rng.integers(0, 60, (size, size, 3), dtype=np.uint8)
+        boxes = []
+        x, y, s = (int(v) for v in rng.integers(4, 24, 3))
+        cv2.rectangle(img, (x, y), (x + s, y + s), (0, 200, 0), -1)
+        boxes.append((1, [x, y, s + 1, s + 1]))
+        cx, cy, r = int(rng.integers(40, 54)), int(rng.integers(40, 54)), 8
+        cv2.circle(img, (cx, cy), r, (200, 0, 0), -1)
+        boxes.append((2, [cx - r, cy - r, 2 * r + 1, 2 * r + 1]))
+        name = f'{image_id:04d}.png'
+        cv2.imwrite(osp.join(img_dir, name), img)
+        images.append(
+            dict(id=image_id, file_name=name, width=size, height=size))
+        for category_id, bbox in boxes:
+            annotations.append(
+                dict(id=len(annotations) + 1, image_id=image_id,
+                     category_id=category_id, bbox=bbox,
+                     area=bbox[2] * bbox[3], iscrowd=0))
+    coco = dict(
+        images=images,
+        annotations=annotations,
+        categories=[dict(id=1, name='square'), dict(id=2, name='disc')])
+    with open(osp.join(root, 'instances_train.json'), 'w') as f:
+        json.dump(coco, f)
+    return root
+
+
+@pytest.fixture(scope='session')
+def tiny_coco(tmp_path_factory):
+    return write_tiny_coco(str(tmp_path_factory.mktemp('tiny_coco')))
+
+
+@pytest.fixture(scope='session')
+def python():
+    return sys.executable
