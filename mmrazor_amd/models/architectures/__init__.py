@@ -1,1 +1,4 @@
-__all__ = []
+from .generation import ChannelClue, GenerationBlock
+from .maskers import AdaptiveMasker, RandomMasker
+
+__all__ = ['AdaptiveMasker', 'RandomMasker', 'ChannelClue', 'GenerationBlock']

@@ -1,1 +1,3 @@
-__all__ = []
+from .amd_loss import AMDLoss
+
+__all__ = ['AMDLoss']
