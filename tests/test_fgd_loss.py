@@ -1,0 +1,510 @@
+"""Tests of FGDLoss against independent float64 references.
+
+The references below are written from the formulas of FGD (Yang et al.,
+CVPR 2022, and the authors' reference loss): plain Python loops for the box
+masks, float64 tensor arithmetic for the terms, and the module's context
+weights copied into a hand-written GcBlock for the global term. None of them
+calls a method of the module under test.
+"""
+import math
+
+import mmrazor_amd  # noqa: F401  (torch 2.x compat; must precede mmrazor)
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import HorizontalBoxes
+from mmengine.structures import InstanceData
+from mmrazor.registry import MODELS
+
+from mmrazor_amd.models.losses import FGDLoss
+
+TEMP = 0.5
+
+
+# ----------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------
+def make_sample(boxes, img_shape, batch_input_shape=None, box_type=None):
+    """A DetDataSample with xyxy gt boxes (input-image pixels)."""
+    if batch_input_shape is None:
+        batch_input_shape = img_shape
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=tuple(img_shape),
+            batch_input_shape=tuple(batch_input_shape)))
+    bboxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
+    if box_type is not None:
+        bboxes = box_type(bboxes)
+    sample.gt_instances = InstanceData(
+        bboxes=bboxes, labels=torch.zeros(len(boxes), dtype=torch.long))
+    return sample
+
+
+def ref_masks(boxes_per_image, shapes, height, width):
+    """Reference fg/bg masks, float64, with plain loops.
+
+    ``shapes[i]`` is the (H_img, W_img) the boxes are divided by.
+    """
+    n = len(boxes_per_image)
+    fg = torch.zeros(n, height, width, dtype=torch.float64)
+    bg = torch.zeros(n, height, width, dtype=torch.float64)
+    for i, (boxes, (img_h, img_w)) in enumerate(zip(boxes_per_image, shapes)):
+        for x1, y1, x2, y2 in boxes:
+            c0 = math.floor(x1 / img_w * width)
+            c1 = math.ceil(x2 / img_w * width)
+            r0 = math.floor(y1 / img_h * height)
+            r1 = math.ceil(y2 / img_h * height)
+            value = 1.0 / ((r1 + 1 - r0) * (c1 + 1 - c0))
+            for r in range(max(r0, 0), min(r1, height - 1) + 1):
+                for c in range(max(c0, 0), min(c1, width - 1) + 1):
+                    fg[i, r, c] = max(fg[i, r, c].item(), value)
+        count = 0
+        for r in range(height):
+            for c in range(width):
+                if fg[i, r, c] == 0:
+                    bg[i, r, c] = 1.0
+                    count += 1
+        if count:
+            bg[i] /= count
+    return fg, bg
+
+
+def ref_attention(feat, temp=TEMP):
+    """(spatial (N,H,W), channel (N,C)) in float64 from the formulas."""
+    feat = feat.double()
+    n, c, h, w = feat.shape
+    mag = feat.abs()
+    s_logit = mag.sum(dim=1).reshape(n, h * w) / c / temp
+    s_exp = torch.exp(s_logit - s_logit.max(dim=1, keepdim=True).values)
+    spatial = h * w * s_exp / s_exp.sum(dim=1, keepdim=True)
+    c_logit = mag.sum(dim=(2, 3)) / (h * w) / temp
+    c_exp = torch.exp(c_logit - c_logit.max(dim=1, keepdim=True).values)
+    channel = c * c_exp / c_exp.sum(dim=1, keepdim=True)
+    return spatial.reshape(n, h, w), channel
+
+
+def ref_focal(student, teacher, mask, temp=TEMP):
+    """sum ((sqrt(w) S) - (sqrt(w) T))^2 / N, w = mask * A^S(T) * A^C(T)."""
+    s_t, c_t = ref_attention(teacher, temp)
+    root = (mask.sqrt()[:, None] * s_t.sqrt()[:, None] *
+            c_t.sqrt()[:, :, None, None])
+    diff = student.double() * root - teacher.double() * root
+    return (diff**2).sum() / student.shape[0]
+
+
+def ref_attention_loss(student, teacher, temp=TEMP):
+    s_s, c_s = ref_attention(student, temp)
+    s_t, c_t = ref_attention(teacher, temp)
+    n = student.shape[0]
+    return (c_s - c_t).abs().sum() / n + (s_s - s_t).abs().sum() / n
+
+
+def ref_context(feat, ctx):
+    """Hand-written GcBlock (float64) with weights copied from ``ctx``."""
+    feat = feat.double()
+    n, c, h, w = feat.shape
+    wm = ctx.conv_mask.weight.detach().double().reshape(c)
+    bm = ctx.conv_mask.bias.detach().double().reshape(())
+    conv1, norm, _, conv2 = ctx.channel_add
+    w1 = conv1.weight.detach().double().reshape(c // 2, c)
+    b1 = conv1.bias.detach().double()
+    g = norm.weight.detach().double().reshape(c // 2)
+    beta = norm.bias.detach().double().reshape(c // 2)
+    w2 = conv2.weight.detach().double().reshape(c, c // 2)
+    b2 = conv2.bias.detach().double()
+    out = torch.empty(n, c, dtype=torch.float64)
+    for i in range(n):
+        flat = feat[i].reshape(c, h * w)
+        logits = wm @ flat + bm  # (H*W,)
+        p = torch.exp(logits - logits.max())
+        p = p / p.sum()
+        context = flat @ p  # (C,)
+        y = w1 @ context + b1
+        y = (y - y.mean()) / torch.sqrt(((y - y.mean())**2).mean() + 1e-5)
+        y = torch.relu(y * g + beta)
+        out[i] = w2 @ y + b2
+    return feat + out[:, :, None, None]
+
+
+def ref_global(student, teacher, ctx_s, ctx_t):
+    diff = ref_context(student, ctx_s) - ref_context(teacher, ctx_t)
+    return (diff**2).sum() / student.shape[0]
+
+
+def randomise_context(loss, seed=0):
+    """Give every context parameter a nonzero random value.
+
+    The LayerNorm scale stays near 1 and its shift near 0 so that the
+    normalised hidden units (zero mean) keep some positive ones after the
+    ReLU; otherwise a dead ReLU could hide a missing gradient path.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in loss.named_parameters():
+            if not name.startswith('context_'):
+                continue
+            noise = torch.randn(
+                param.shape, generator=gen,
+                dtype=torch.float64).to(param.dtype)
+            if '.channel_add.1.' in name:  # the LayerNorm
+                offset = 1.0 if name.endswith('weight') else 0.0
+                param.copy_(offset + 0.1 * noise)
+            else:
+                param.copy_(0.3 * noise)
+
+
+def build(**kwargs):
+    cfg = dict(
+        student_channels=8,
+        teacher_channels=8,
+        num_levels=2,
+        alpha_fgd=0.0,
+        beta_fgd=0.0,
+        gamma_fgd=0.0,
+        lambda_fgd=0.0)
+    cfg.update(kwargs)
+    return FGDLoss(**cfg)
+
+
+# Batch used by the term tests: non-square images (32 x 64) so that a
+# height/width mix-up changes the masks; levels (4, 8) and (2, 4), i.e.
+# strides 8 and 16, so that box scaling is exact in float32 and float64.
+IMG = (32, 64)
+LEVEL_SHAPES = [(4, 8), (2, 4)]
+BOXES = [
+    # overlapping boxes, one touching the right/bottom border, one tiny
+    [[0, 0, 8, 8], [0, 0, 20, 24], [50, 26, 64, 32], [41, 17, 42.5, 18]],
+    [],  # no boxes at all
+    [[0, 0, 64, 32]],  # the whole image: empty background
+]
+
+
+def batch_samples(boxes=BOXES, img_shape=IMG, batch_input_shape=None):
+    return [make_sample(b, img_shape, batch_input_shape) for b in boxes]
+
+
+def random_feats(channels_s=8, channels_t=8, n=3, seed=0,
+                 dtype=torch.float64):
+    gen = torch.Generator().manual_seed(seed)
+    preds_s = tuple(
+        torch.randn(n, channels_s, h, w, generator=gen, dtype=dtype)
+        for h, w in LEVEL_SHAPES)
+    preds_t = tuple(
+        torch.randn(n, channels_t, h, w, generator=gen, dtype=dtype)
+        for h, w in LEVEL_SHAPES)
+    return preds_s, preds_t
+
+
+# ----------------------------------------------------------------------
+# masks
+# ----------------------------------------------------------------------
+def test_masks_hand_computed():
+    """Square 32x32 image, 4x4 grid (stride 8), values worked out by hand."""
+    boxes = [
+        [0, 0, 8, 8],  # cols 0..1, rows 0..1 -> 1/4
+        [0, 0, 16, 24],  # cols 0..2, rows 0..3 -> 1/12, overlaps the first
+        [26, 27, 32, 32],  # border: cols 3..4, rows 3..4 -> 1/4, one cell
+    ]
+    tiny = [[18, 9, 19, 10]]  # inside one cell: cols 2..3, rows 1..2 -> 1/4
+    samples = [
+        make_sample(boxes, (32, 32)),
+        make_sample(tiny, (32, 32)),
+        make_sample([], (32, 32)),
+    ]
+    fg, bg = build().box_masks(samples, 4, 4)
+    q, t = 1 / 4, 1 / 12
+    expected_fg0 = torch.tensor([[q, q, t, 0], [q, q, t, 0], [t, t, t, 0],
+                                 [t, t, t, q]])
+    expected_bg0 = torch.tensor([[0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 1],
+                                 [0, 0, 0, 0]]) / 3
+    expected_fg1 = torch.zeros(4, 4)
+    expected_fg1[1:3, 2:4] = q
+    expected_bg1 = (expected_fg1 == 0).float() / 12
+    assert fg.shape == bg.shape == (3, 4, 4)
+    assert fg.dtype == bg.dtype == torch.float32
+    torch.testing.assert_close(fg[0], expected_fg0)
+    torch.testing.assert_close(bg[0], expected_bg0)
+    torch.testing.assert_close(fg[1], expected_fg1)
+    torch.testing.assert_close(bg[1], expected_bg1)
+    torch.testing.assert_close(fg[2], torch.zeros(4, 4))
+    torch.testing.assert_close(bg[2], torch.full((4, 4), 1 / 16))
+
+
+@pytest.mark.parametrize('level_shape', LEVEL_SHAPES)
+def test_masks_match_reference(level_shape):
+    h, w = level_shape
+    fg, bg = build().box_masks(batch_samples(), h, w)
+    ref_fg, ref_bg = ref_masks(BOXES, [IMG] * 3, h, w)
+    torch.testing.assert_close(fg.double(), ref_fg)
+    torch.testing.assert_close(bg.double(), ref_bg)
+    # the whole-image box leaves no background: all zero, no NaN
+    assert torch.all(bg[2] == 0)
+    # the image without boxes: uniform background summing to 1
+    assert torch.all(fg[1] == 0)
+    torch.testing.assert_close(bg[1].sum(), torch.tensor(1.0))
+
+
+def test_masks_accept_mmdet_box_type():
+    plain = [make_sample(BOXES[0], IMG)]
+    typed = [make_sample(BOXES[0], IMG, box_type=HorizontalBoxes)]
+    loss = build()
+    for a, b in zip(loss.box_masks(plain, 4, 8), loss.box_masks(typed, 4, 8)):
+        torch.testing.assert_close(a, b)
+
+
+def test_box_scale_on_padded_batch():
+    """img_shape (16, 32) padded to batch_input_shape (32, 32), grid 4x4.
+
+    The box covers image rows 8..16 and cols 0..8. Divided by img_shape
+    (the reference's choice) it lands on grid rows 2..4 (3 rows, the last
+    off the grid); divided by batch_input_shape on rows 1..2, the cells the
+    stride-8 features actually cover.
+    """
+    boxes = [[0, 8, 8, 16]]
+    samples = [make_sample(boxes, (16, 32), batch_input_shape=(32, 32))]
+    fg_img, bg_img = build(box_scale='img_shape').box_masks(samples, 4, 4)
+    fg_pad, bg_pad = build(box_scale='batch_input_shape').box_masks(
+        samples, 4, 4)
+
+    expected_img = torch.zeros(4, 4)
+    expected_img[2:4, 0:2] = 1 / 6  # rows 2..4 x cols 0..1 -> 3 * 2 cells
+    expected_pad = torch.zeros(4, 4)
+    expected_pad[1:3, 0:2] = 1 / 4  # rows 1..2 x cols 0..1
+    torch.testing.assert_close(fg_img[0], expected_img)
+    torch.testing.assert_close(fg_pad[0], expected_pad)
+    assert not torch.equal(fg_img, fg_pad)
+    for fg, bg, shape in ((fg_img, bg_img, (16, 32)),
+                          (fg_pad, bg_pad, (32, 32))):
+        ref_fg, ref_bg = ref_masks([boxes], [shape], 4, 4)
+        torch.testing.assert_close(fg.double(), ref_fg)
+        torch.testing.assert_close(bg.double(), ref_bg)
+
+    # and through the full loss: only the focal terms see the boxes
+    gen = torch.Generator().manual_seed(3)
+    preds_s = torch.randn(1, 8, 4, 4, generator=gen, dtype=torch.float64)
+    preds_t = torch.randn(1, 8, 4, 4, generator=gen, dtype=torch.float64)
+    for scale, shape in (('img_shape', (16, 32)),
+                         ('batch_input_shape', (32, 32))):
+        loss = build(num_levels=1, alpha_fgd=1.0, box_scale=scale).double()
+        ref_fg, _ = ref_masks([boxes], [shape], 4, 4)
+        torch.testing.assert_close(
+            loss(preds_s, preds_t, samples),
+            ref_focal(preds_s, preds_t, ref_fg))
+
+
+# ----------------------------------------------------------------------
+# terms
+# ----------------------------------------------------------------------
+def _per_level_masks():
+    return [ref_masks(BOXES, [IMG] * 3, h, w) for h, w in LEVEL_SHAPES]
+
+
+def test_foreground_term():
+    preds_s, preds_t = random_feats()
+    loss = build(alpha_fgd=1.0).double()
+    expected = sum(
+        ref_focal(s, t, fg)
+        for s, t, (fg, _) in zip(preds_s, preds_t, _per_level_masks()))
+    torch.testing.assert_close(loss(preds_s, preds_t, batch_samples()),
+                               expected)
+
+
+def test_background_term():
+    preds_s, preds_t = random_feats(seed=1)
+    loss = build(beta_fgd=1.0).double()
+    expected = sum(
+        ref_focal(s, t, bg)
+        for s, t, (_, bg) in zip(preds_s, preds_t, _per_level_masks()))
+    torch.testing.assert_close(loss(preds_s, preds_t, batch_samples()),
+                               expected)
+
+
+def test_attention_term():
+    preds_s, preds_t = random_feats(seed=2)
+    loss = build(gamma_fgd=1.0).double()
+    expected = sum(
+        ref_attention_loss(s, t) for s, t in zip(preds_s, preds_t))
+    torch.testing.assert_close(loss(preds_s, preds_t, batch_samples()),
+                               expected)
+
+
+def test_attention_reference_properties():
+    """Sanity of the reference itself: H*W*softmax / C*softmax means are 1."""
+    _, preds_t = random_feats(seed=2)
+    spatial, channel = ref_attention(preds_t[0])
+    torch.testing.assert_close(spatial.mean(dim=(1, 2)),
+                               torch.ones(3, dtype=torch.float64))
+    torch.testing.assert_close(channel.mean(dim=1),
+                               torch.ones(3, dtype=torch.float64))
+
+
+def test_global_term_with_random_context_weights():
+    preds_s, preds_t = random_feats(seed=4)
+    loss = build(lambda_fgd=1.0).double()
+    randomise_context(loss)
+    expected = sum(
+        ref_global(s, t, loss.context_s[i], loss.context_t[i])
+        for i, (s, t) in enumerate(zip(preds_s, preds_t)))
+    torch.testing.assert_close(loss(preds_s, preds_t, batch_samples()),
+                               expected)
+
+
+def test_global_term_at_init_is_plain_squared_error():
+    """Last conv of channel_add zero-initialised: G(F) = 0 at start."""
+    preds_s, preds_t = random_feats(seed=5)
+    loss = build(lambda_fgd=1.0).double()
+    for ctx in list(loss.context_s) + list(loss.context_t):
+        assert torch.all(ctx.channel_add[-1].weight == 0)
+        assert torch.all(ctx.channel_add[-1].bias == 0)
+        assert torch.all(ctx.conv_mask.bias == 0)
+        assert ctx.conv_mask.weight.abs().sum() > 0
+    expected = sum(((s - t)**2).sum() / 3 for s, t in zip(preds_s, preds_t))
+    torch.testing.assert_close(loss(preds_s, preds_t, batch_samples()),
+                               expected)
+
+
+def test_total_with_official_weights_and_align():
+    """All four terms, RetinaNet weights, student 6 -> teacher 8 channels."""
+    preds_s, preds_t = random_feats(channels_s=6, seed=6)
+    loss = FGDLoss(
+        student_channels=6, teacher_channels=8, num_levels=2).double()
+    randomise_context(loss, seed=1)
+    assert loss.alpha_fgd == 1e-3 and loss.beta_fgd == 5e-4
+    assert loss.gamma_fgd == 5e-4 and loss.lambda_fgd == 5e-6
+    assert loss.temp == 0.5 and loss.box_scale == 'img_shape'
+    expected = 0
+    for level, (s, t, (fg, bg)) in enumerate(
+            zip(preds_s, preds_t, _per_level_masks())):
+        conv = loss.align[level]
+        weight = conv.weight.detach().double().reshape(8, 6)
+        aligned = (torch.einsum('oc,nchw->nohw', weight, s) +
+                   conv.bias.detach().double()[None, :, None, None])
+        expected = expected + (
+            1e-3 * ref_focal(aligned, t, fg) +
+            5e-4 * ref_focal(aligned, t, bg) +
+            5e-4 * ref_attention_loss(aligned, t) + 5e-6 * ref_global(
+                aligned, t, loss.context_s[level], loss.context_t[level]))
+    total = loss(preds_s, preds_t, batch_samples())
+    assert total.dim() == 0
+    torch.testing.assert_close(total, expected)
+
+
+def test_single_level_accepts_a_tensor():
+    preds_s, preds_t = random_feats(seed=7)
+    loss = build(num_levels=1, alpha_fgd=1.0, gamma_fgd=1.0).double()
+    fg, _ = _per_level_masks()[0]
+    expected = (ref_focal(preds_s[0], preds_t[0], fg) +
+                ref_attention_loss(preds_s[0], preds_t[0]))
+    torch.testing.assert_close(
+        loss(preds_s[0], preds_t[0], batch_samples()), expected)
+    torch.testing.assert_close(
+        loss((preds_s[0], ), [preds_t[0]], batch_samples()), expected)
+
+
+# ----------------------------------------------------------------------
+# gradients, finiteness
+# ----------------------------------------------------------------------
+def test_gradients_reach_student_and_context_never_teacher():
+    preds_s, preds_t = random_feats(dtype=torch.float32, seed=8)
+    preds_s = tuple(p.requires_grad_() for p in preds_s)
+    preds_t = tuple(p.requires_grad_() for p in preds_t)
+    loss = FGDLoss(student_channels=8, teacher_channels=8, num_levels=2)
+    randomise_context(loss, seed=2)
+    total = loss(preds_s, preds_t, batch_samples())
+    assert torch.isfinite(total)
+    total.backward()
+    for p in preds_s:
+        assert p.grad is not None and p.grad.abs().sum() > 0
+        assert torch.isfinite(p.grad).all()
+    for p in preds_t:
+        assert p.grad is None
+    for side in (loss.context_s, loss.context_t):
+        for name, param in side.named_parameters():
+            assert param.grad is not None, name
+            assert param.grad.abs().sum() > 0, name
+
+
+def test_default_init_gradients():
+    """At init the zero last conv still learns; conv_mask waits for it."""
+    preds_s, preds_t = random_feats(dtype=torch.float32, seed=9)
+    loss = FGDLoss(student_channels=8, teacher_channels=8, num_levels=2)
+    loss(preds_s, preds_t, batch_samples()).backward()
+    for ctx in loss.context_s:
+        assert ctx.channel_add[-1].weight.grad.abs().sum() > 0
+        assert torch.all(ctx.conv_mask.weight.grad == 0)
+
+
+def test_finite_with_empty_and_full_images_float32():
+    preds_s, preds_t = random_feats(dtype=torch.float32, seed=10)
+    samples = batch_samples(boxes=[[], [], [[0, 0, 64, 32]]])
+    loss = FGDLoss(student_channels=8, teacher_channels=8, num_levels=2)
+    preds_s = tuple(p.requires_grad_() for p in preds_s)
+    total = loss(preds_s, preds_t, samples)
+    assert total.dtype == torch.float32
+    assert torch.isfinite(total)
+    total.backward()
+    assert all(torch.isfinite(p.grad).all() for p in preds_s)
+
+
+# ----------------------------------------------------------------------
+# registry and errors
+# ----------------------------------------------------------------------
+def test_registry_build():
+    loss = MODELS.build(
+        dict(
+            type='FGDLoss',
+            student_channels=4,
+            teacher_channels=8,
+            num_levels=3,
+            alpha_fgd=1.6e-3,
+            beta_fgd=8e-4,
+            gamma_fgd=8e-4,
+            lambda_fgd=8e-6,
+            box_scale='batch_input_shape'))
+    assert isinstance(loss, FGDLoss)
+    assert len(loss.align) == len(loss.context_s) == len(loss.context_t) == 3
+    assert loss.align[0].in_channels == 4 and loss.align[0].out_channels == 8
+    assert loss.context_s[0].channel_add[0].out_channels == 4
+    assert loss.box_scale == 'batch_input_shape'
+    assert build().align is None
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(temp=0), 'temp'),
+    (dict(temp=-1.0), 'temp'),
+    (dict(box_scale='pad_shape'), 'box_scale'),
+    (dict(num_levels=0), 'num_levels'),
+    (dict(teacher_channels=1, student_channels=1), 'teacher_channels'),
+    (dict(alpha_fgd=-1.0), 'alpha_fgd'),
+])
+def test_invalid_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        build(**kwargs)
+
+
+def test_input_errors():
+    loss = build()
+    preds_s, preds_t = random_feats(dtype=torch.float32)
+    samples = batch_samples()
+    with pytest.raises(ValueError, match='expected 2 student'):
+        loss(preds_s[:1], preds_t, samples)
+    with pytest.raises(ValueError, match='expected 2 teacher'):
+        loss(preds_s, preds_t + preds_t, samples)
+    with pytest.raises(ValueError, match=r'level 1: spatial sizes differ'):
+        loss((preds_s[0], preds_s[1][..., :3]), preds_t, samples)
+    with pytest.raises(ValueError, match=r'level 0: batch sizes differ'):
+        loss((preds_s[0][:2], preds_s[1]), preds_t, samples[:2])
+    with pytest.raises(ValueError, match=r'level 1: teacher has 4 channels'):
+        loss(preds_s, (preds_t[0], preds_t[1][:, :4]), samples)
+    with pytest.raises(ValueError, match=r'level 0: student has 5'):
+        loss((preds_s[0][:, :5], preds_s[1]), preds_t, samples)
+    with pytest.raises(ValueError, match=r'\(3, 8, 2, 3\)'):
+        loss((preds_s[0], preds_s[1][..., :3]), preds_t, samples)
+    with pytest.raises(ValueError, match='2 data samples'):
+        loss(preds_s, preds_t, samples[:2])
+    with pytest.raises(TypeError, match='4-d'):
+        loss((preds_s[0], preds_s[1][0]), preds_t, samples)
+    no_meta = DetDataSample()
+    no_meta.gt_instances = InstanceData(bboxes=torch.zeros(0, 4))
+    with pytest.raises(ValueError, match='img_shape'):
+        loss(preds_s, preds_t, [no_meta] * 3)
