@@ -1,0 +1,32 @@
+# Setting 2 of the paper: RepPoints X101 with DCN (44.2 mAP) -> RepPoints
+# R50, both with GN neck and head, 2x schedule. The student starts from the
+# teacher's neck and head.
+_base_ = [
+    'mmdet::reppoints/reppoints-moment_r50_fpn-gn_head-gn_2x_coco.py',
+    './fpn_teacher_distill.py'
+]
+
+teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/reppoints/reppoints_moment_x101_fpn_dconv_c3-c5_gn-neck%2Bhead_2x_coco/reppoints_moment_x101_fpn_dconv_c3-c5_gn-neck%2Bhead_2x_coco_20200329-f87da1ea.pth'  # noqa: E501
+
+student = _base_.model
+student.neck.init_cfg = dict(
+    type='Pretrained', prefix='neck.', checkpoint=teacher_ckpt)
+student.bbox_head.init_cfg = dict(
+    type='Pretrained', prefix='bbox_head.', checkpoint=teacher_ckpt)
+
+model = dict(
+    _scope_='mmrazor',
+    _delete_=True,
+    type='FpnTeacherDistill',
+    architecture=student,
+    teacher=dict(
+        cfg_path='mmdet::reppoints/'
+        'reppoints-moment_x101-dconv-c3-c5_fpn-gn_head-gn_2x_coco.py',
+        pretrained=False),
+    teacher_ckpt=teacher_ckpt,
+    distiller=_base_.fpn_distiller)
+
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001),
+    clip_grad=dict(max_norm=35, norm_type=2))

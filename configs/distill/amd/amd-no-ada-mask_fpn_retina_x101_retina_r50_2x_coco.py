@@ -1,0 +1,5 @@
+# Ablation (Tables II-IV): Ada-Mask off, i.e. MGD's random mask.
+_base_ = ['./amd_fpn_retina_x101_retina_r50_2x_coco.py']
+
+model = dict(
+    distiller=dict(distill_losses=dict(loss_amd=dict(ada_mask=False))))

@@ -1,0 +1,9 @@
+_base_ = [
+    '../_base_/reppoints_x101-dcn_reppoints_r50_2x_coco.py',
+    './_base_/amd_fpn.py'
+]
+
+model = dict(
+    distiller=dict(
+        distill_losses=dict(loss_amd=_base_.amd_loss),
+        loss_forward_mappings=_base_.amd_forward_mappings))

@@ -1,0 +1,8 @@
+_base_ = [
+    '../_base_/retina_x101_retina_r50_2x_coco.py', './_base_/amd_fpn.py'
+]
+
+model = dict(
+    distiller=dict(
+        distill_losses=dict(loss_amd=_base_.amd_loss),
+        loss_forward_mappings=_base_.amd_forward_mappings))

@@ -1,0 +1,3 @@
+_base_ = ['../_base_/reppoints_x101-dcn_reppoints_r50_2x_coco.py', './_base_/mgd_fpn.py']
+
+model = dict(distiller=_base_.mgd_distiller)
