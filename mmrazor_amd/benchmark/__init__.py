@@ -1,0 +1,1 @@
+"""The embedded benchmark: resumable runs, their plan, tables and plots."""

@@ -1,0 +1,88 @@
+"""What the embedded demo and benchmark train: one place for configs,
+labels, overrides and work dirs, shared by ``scripts/demo.py`` and
+``scripts/benchmark.py``.
+
+Every student run uses the same teacher checkpoint, data and schedule; the
+distilled ones differ from each other only in their distillation losses.
+"""
+import os.path as osp
+from typing import Dict, List, Sequence, Tuple
+
+from .runs import Run
+
+TEACHER_CONFIG = 'configs/embedded/retinanet_r50-mini_fpn_synthetic.py'
+STUDENT_CONFIG = 'configs/embedded/retinanet_r18-mini_fpn_synthetic.py'
+DISTILL_CONFIG = 'configs/distill/{method}/{method}_fpn_retina_r50-mini_retina_r18-mini_synthetic.py'  # noqa: E501
+AMD_LOSS = 'model.distiller.distill_losses.loss_amd'
+
+# label -> (package, config, overrides)
+METHODS: Dict[str, Tuple[str, str, List[str]]] = {
+    'baseline': ('mmdet', STUDENT_CONFIG, []),
+    # the distillation set-up with AMD's weight at 0: the student starts from
+    # the teacher's head and trains on the detection loss alone. It separates
+    # what the initialisation gives from what distillation gives.
+    'teacher head, α=0': ('mmrazor', DISTILL_CONFIG.format(method='amd'),
+                          [f'{AMD_LOSS}.loss_weight=0.0']),
+    'FGD': ('mmrazor', DISTILL_CONFIG.format(method='fgd'), []),
+    'MGD': ('mmrazor', DISTILL_CONFIG.format(method='mgd'), []),
+    'AMD': ('mmrazor', DISTILL_CONFIG.format(method='amd'), []),
+}
+ABLATIONS: Dict[str, List[str]] = {
+    'AMD w/o Ada-Mask': [f'{AMD_LOSS}.ada_mask=False'],
+    'AMD w/o Ada-Channel': [f'{AMD_LOSS}.ada_channel=False'],
+    'AMD MBConv': [f'{AMD_LOSS}.generation=mbconv'],
+    'AMD dense x1': [f'{AMD_LOSS}.generation=dense_x1'],
+    'AMD clue within': [f'{AMD_LOSS}.clue_position=within'],
+}
+
+
+def slug(label: str) -> str:
+    keep = [c.lower() if c.isalnum() else '-' for c in label]
+    return '-'.join(filter(None, ''.join(keep).split('-')))
+
+
+def teacher_checkpoint(root: str = 'work_dirs/embedded') -> str:
+    """Where the trained teacher is kept for the distillation configs."""
+    return osp.join(root, 'teacher.pth')
+
+
+def teacher_run(root: str = 'work_dirs/embedded', epochs=None) -> Run:
+    return Run('teacher', 'mmdet', TEACHER_CONFIG, osp.join(root, 'teacher'),
+               seed=0, epochs=epochs)
+
+
+def student_run(label: str, seed: int, root: str = 'work_dirs/embedded',
+                epochs=None, extra: Sequence[str] = ()) -> Run:
+    """A run of METHODS[label], or of an AMD ablation."""
+    if label in METHODS:
+        package, config, options = METHODS[label]
+    else:
+        package, config = 'mmrazor', DISTILL_CONFIG.format(method='amd')
+        options = ABLATIONS[label]
+    options = list(options) + list(extra)
+    if package == 'mmrazor':
+        teacher = teacher_checkpoint(root)
+        options += [
+            f'model.teacher_ckpt={teacher}',
+            f'model.architecture.bbox_head.init_cfg.checkpoint={teacher}'
+        ]
+    name = slug(label) + ''.join(f'_{slug(o.split(".")[-1])}' for o in extra)
+    return Run(f'{label}{"".join(" " + o.split(".")[-1] for o in extra)} '
+               f'seed {seed}', package, config,
+               osp.join(root, name, f'seed{seed}'), seed=seed,
+               options=options, epochs=epochs)
+
+
+def phi_run(phi: float, seed: int, root: str = 'work_dirs/embedded',
+            epochs=None) -> Run:
+    return student_run('AMD', seed, root, epochs, [f'{AMD_LOSS}.phi={phi}'])
+
+
+def data_options(data_root: str) -> List[str]:
+    """``--cfg-options`` that point every config at ``data_root``."""
+    root = data_root.rstrip('/') + '/'
+    options = [f'{split}_dataloader.dataset.data_root={root}'
+               for split in ('train', 'val', 'test')]
+    options += [f'{split}_evaluator.ann_file={root}instances_val.json'
+                for split in ('val', 'test')]
+    return options
