@@ -375,7 +375,7 @@ def test_total_with_official_weights_and_align():
     expected = 0
     for level, (s, t, (fg, bg)) in enumerate(
             zip(preds_s, preds_t, _per_level_masks())):
-        conv = loss.align[level]
+        conv = loss.aligns[level]
         weight = conv.weight.detach().double().reshape(8, 6)
         aligned = (torch.einsum('oc,nchw->nohw', weight, s) +
                    conv.bias.detach().double()[None, :, None, None])
@@ -462,11 +462,11 @@ def test_registry_build():
             lambda_fgd=8e-6,
             box_scale='batch_input_shape'))
     assert isinstance(loss, FGDLoss)
-    assert len(loss.align) == len(loss.context_s) == len(loss.context_t) == 3
-    assert loss.align[0].in_channels == 4 and loss.align[0].out_channels == 8
+    assert len(loss.aligns) == len(loss.context_s) == len(loss.context_t) == 3
+    assert loss.aligns[0].in_channels == 4 and loss.aligns[0].out_channels == 8
     assert loss.context_s[0].channel_add[0].out_channels == 4
     assert loss.box_scale == 'batch_input_shape'
-    assert build().align is None
+    assert build().aligns is None
 
 
 @pytest.mark.parametrize('kwargs, match', [

@@ -1,27 +1,19 @@
 """AMD loss: adaptive masked generative distillation over FPN levels."""
-import math
-from numbers import Real
-from typing import List, Optional, Sequence, Union
+from typing import Optional
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 from mmrazor.registry import MODELS
 from torch import Tensor
 
 from ..architectures.generation import ChannelClue, GenerationBlock
 from ..architectures.maskers import AdaptiveMasker, RandomMasker
+from .multi_level import Features, MultiLevelFeatureLoss, check_weight
 
-Features = Union[Tensor, Sequence[Tensor]]
-
-
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f'{name} must be an int >= 1, got {name}={value!r}')
 
 
 @MODELS.register_module()
-class AMDLoss(BaseModule):
+class AMDLoss(MultiLevelFeatureLoss):
     """Adaptive Masked Distillation loss (AMD, Eq 2-8), one term per level.
 
     For each level ``l`` with student feature ``S`` ``(N, Cs, H, W)`` and
@@ -74,18 +66,10 @@ class AMDLoss(BaseModule):
                  generation: str = 'dense_x2',
                  clue_position: str = 'after',
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        _check_positive_int('student_channels', student_channels)
-        _check_positive_int('teacher_channels', teacher_channels)
-        _check_positive_int('num_levels', num_levels)
-        if (isinstance(loss_weight, bool) or not isinstance(loss_weight, Real)
-                or not math.isfinite(loss_weight) or loss_weight < 0):
-            raise ValueError('loss_weight must be a finite number >= 0, got '
-                             f'loss_weight={loss_weight!r}')
+        super().__init__(student_channels, teacher_channels, num_levels,
+                         init_cfg=init_cfg)
+        check_weight('loss_weight', loss_weight)
 
-        self.student_channels = student_channels
-        self.teacher_channels = teacher_channels
-        self.num_levels = num_levels
         self.loss_weight = float(loss_weight)
         self.ada_mask = bool(ada_mask)
         self.ada_channel = bool(ada_channel)
@@ -94,12 +78,6 @@ class AMDLoss(BaseModule):
         self.masker = (
             AdaptiveMasker(phi=phi, tau=tau)
             if ada_mask else RandomMasker(ratio=mask_ratio))
-        if student_channels != teacher_channels:
-            self.aligns = nn.ModuleList(
-                nn.Conv2d(student_channels, teacher_channels, kernel_size=1)
-                for _ in range(num_levels))
-        else:
-            self.aligns = None
         self.generations = nn.ModuleList(
             GenerationBlock(
                 teacher_channels,
@@ -117,62 +95,16 @@ class AMDLoss(BaseModule):
                 1), e.g. the FPN outputs recorded on the student's ``neck``.
             preds_T: teacher features, same layout with ``C`` channels.
         """
-        students = self._as_levels(preds_S, 'student')
-        teachers = self._as_levels(preds_T, 'teacher')
-        total = None
-        for level, (student, teacher) in enumerate(zip(students, teachers)):
-            self._check_pair(level, student, teacher)
-            term = self._level_loss(level, student, teacher.detach())
-            total = term if total is None else total + term
-        return self.loss_weight * total
+        return self.loss_weight * sum(
+            self._level_loss(level, student, teacher)
+            for level, student, teacher in self.paired_levels(preds_S, preds_T))
 
     def _level_loss(self, level: int, student: Tensor,
                     teacher: Tensor) -> Tensor:
         """Eq 4-7 for one level: ``sum (T - Y)^2 / N`` in float32."""
         mask = self.masker(teacher)  # (N, 1, H, W), Eq 2-4
-        if self.aligns is not None:
-            student = self.aligns[level](student)
+        student = self.align(level, student)
         generated = self.generations[level](student * mask, teacher)  # Eq 5-6
         with torch.autocast(device_type=teacher.device.type, enabled=False):
             error = teacher.float() - generated.float()
             return error.pow(2).sum() / teacher.shape[0]  # Eq 7
-
-    def _as_levels(self, preds: Features, role: str) -> List[Tensor]:
-        if isinstance(preds, Tensor):
-            preds = [preds]
-        elif not isinstance(preds, (list, tuple)):
-            raise TypeError(
-                f'{role} features must be a tensor or a list/tuple of '
-                f'tensors, got {type(preds).__name__}')
-        if len(preds) != self.num_levels:
-            raise ValueError(f'expected {self.num_levels} {role} feature '
-                             f'level(s) (num_levels), got {len(preds)}')
-        for level, feature in enumerate(preds):
-            if not isinstance(feature, Tensor) or feature.dim() != 4:
-                shape = (tuple(feature.shape)
-                         if isinstance(feature, Tensor) else None)
-                raise TypeError(
-                    f'level {level}: {role} feature must be a 4-d tensor '
-                    f'(N, C, H, W), got {type(feature).__name__} with shape '
-                    f'{shape}')
-        return list(preds)
-
-    def _check_pair(self, level: int, student: Tensor,
-                    teacher: Tensor) -> None:
-        s_shape, t_shape = tuple(student.shape), tuple(teacher.shape)
-        if s_shape[0] != t_shape[0]:
-            raise ValueError(
-                f'level {level}: batch sizes differ, student {s_shape} vs '
-                f'teacher {t_shape}')
-        if s_shape[1] != self.student_channels:
-            raise ValueError(
-                f'level {level}: student has {s_shape[1]} channels, '
-                f'student_channels={self.student_channels} (shape {s_shape})')
-        if t_shape[1] != self.teacher_channels:
-            raise ValueError(
-                f'level {level}: teacher has {t_shape[1]} channels, '
-                f'teacher_channels={self.teacher_channels} (shape {t_shape})')
-        if s_shape[2:] != t_shape[2:]:
-            raise ValueError(
-                f'level {level}: spatial sizes differ, student {s_shape} vs '
-                f'teacher {t_shape}')

@@ -7,32 +7,19 @@ in their configs) as a single multi-level MMRazor loss.
 """
 import math
 from numbers import Real
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule, constant_init, kaiming_init
+from mmengine.model import constant_init, kaiming_init
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-Features = Union[Tensor, Sequence[Tensor]]
+from .multi_level import Features, MultiLevelFeatureLoss, check_weight
+
 
 BOX_SCALES = ('img_shape', 'batch_input_shape')
-
-
-def _check_positive_int(name: str, value, minimum: int = 1) -> None:
-    if (isinstance(value, bool) or not isinstance(value, int)
-            or value < minimum):
-        raise ValueError(
-            f'{name} must be an int >= {minimum}, got {name}={value!r}')
-
-
-def _check_weight(name: str, value) -> None:
-    if (isinstance(value, bool) or not isinstance(value, Real)
-            or not math.isfinite(value) or value < 0):
-        raise ValueError(
-            f'{name} must be a finite number >= 0, got {name}={value!r}')
 
 
 class _GlobalContext(nn.Module):
@@ -78,7 +65,7 @@ class _GlobalContext(nn.Module):
 
 
 @MODELS.register_module()
-class FGDLoss(BaseModule):
+class FGDLoss(MultiLevelFeatureLoss):
     r"""Focal and Global Distillation loss (FGD), summed over FPN levels.
 
     For each level with student feature ``S`` ``(N, Cs, H, W)`` (aligned to
@@ -147,14 +134,12 @@ class FGDLoss(BaseModule):
                  temp: float = 0.5,
                  box_scale: str = 'img_shape',
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
-        _check_positive_int('student_channels', student_channels)
-        _check_positive_int('teacher_channels', teacher_channels, minimum=2)
-        _check_positive_int('num_levels', num_levels)
+        super().__init__(student_channels, teacher_channels, num_levels,
+                         min_teacher_channels=2, init_cfg=init_cfg)
         for name, value in (('alpha_fgd', alpha_fgd), ('beta_fgd', beta_fgd),
                             ('gamma_fgd', gamma_fgd),
                             ('lambda_fgd', lambda_fgd)):
-            _check_weight(name, value)
+            check_weight(name, value)
         if (isinstance(temp, bool) or not isinstance(temp, Real)
                 or not math.isfinite(temp) or temp <= 0):
             raise ValueError(
@@ -163,9 +148,6 @@ class FGDLoss(BaseModule):
             raise ValueError(f'unknown box_scale {box_scale!r}, valid ones '
                              f'are {BOX_SCALES}')
 
-        self.student_channels = student_channels
-        self.teacher_channels = teacher_channels
-        self.num_levels = num_levels
         self.alpha_fgd = float(alpha_fgd)
         self.beta_fgd = float(beta_fgd)
         self.gamma_fgd = float(gamma_fgd)
@@ -173,12 +155,6 @@ class FGDLoss(BaseModule):
         self.temp = float(temp)
         self.box_scale = box_scale
 
-        if student_channels != teacher_channels:
-            self.align = nn.ModuleList(
-                nn.Conv2d(student_channels, teacher_channels, kernel_size=1)
-                for _ in range(num_levels))
-        else:
-            self.align = None
         self.context_s = nn.ModuleList(
             _GlobalContext(teacher_channels) for _ in range(num_levels))
         self.context_t = nn.ModuleList(
@@ -200,14 +176,11 @@ class FGDLoss(BaseModule):
                 batch; ``gt_instances.bboxes`` (xyxy, input-image pixels) and
                 the metainfo key named by ``box_scale`` are used.
         """
-        students = self._as_levels(preds_S, 'student')
-        teachers = self._as_levels(preds_T, 'teacher')
-        samples = self._check_samples(data_samples, students[0].shape[0])
+        pairs = self.paired_levels(preds_S, preds_T)
+        samples = self._check_samples(data_samples, pairs[0][1].shape[0])
         total = None
-        for level, (student, teacher) in enumerate(zip(students, teachers)):
-            self._check_pair(level, student, teacher)
-            terms = self._level_terms(level, student, teacher.detach(),
-                                      samples)
+        for level, student, teacher in pairs:
+            terms = self._level_terms(level, student, teacher, samples)
             weighted = (self.alpha_fgd * terms[0] + self.beta_fgd * terms[1] +
                         self.gamma_fgd * terms[2] +
                         self.lambda_fgd * terms[3])
@@ -217,8 +190,7 @@ class FGDLoss(BaseModule):
     def _level_terms(self, level: int, student: Tensor, teacher: Tensor,
                      samples: Sequence) -> Tuple[Tensor, ...]:
         """Unweighted ``(L_fg, L_bg, L_at, L_gl)`` of one level."""
-        if self.align is not None:
-            student = self.align[level](student)
+        student = self.align(level, student)
         dtype = torch.promote_types(teacher.dtype, torch.float32)
         with torch.autocast(device_type=teacher.device.type, enabled=False):
             student = student.to(dtype)
@@ -354,48 +326,8 @@ class FGDLoss(BaseModule):
         return int(shape[0]), int(shape[1])
 
     # ------------------------------------------------------------------
-    # input checks
+    # input checks (the feature checks are MultiLevelFeatureLoss's)
     # ------------------------------------------------------------------
-    def _as_levels(self, preds: Features, role: str) -> List[Tensor]:
-        if isinstance(preds, Tensor):
-            preds = [preds]
-        elif not isinstance(preds, (list, tuple)):
-            raise TypeError(
-                f'{role} features must be a tensor or a list/tuple of '
-                f'tensors, got {type(preds).__name__}')
-        if len(preds) != self.num_levels:
-            raise ValueError(f'expected {self.num_levels} {role} feature '
-                             f'level(s) (num_levels), got {len(preds)}')
-        for level, feature in enumerate(preds):
-            if not isinstance(feature, Tensor) or feature.dim() != 4:
-                shape = (tuple(feature.shape)
-                         if isinstance(feature, Tensor) else None)
-                raise TypeError(
-                    f'level {level}: {role} feature must be a 4-d tensor '
-                    f'(N, C, H, W), got {type(feature).__name__} with shape '
-                    f'{shape}')
-        return list(preds)
-
-    def _check_pair(self, level: int, student: Tensor,
-                    teacher: Tensor) -> None:
-        s_shape, t_shape = tuple(student.shape), tuple(teacher.shape)
-        if s_shape[0] != t_shape[0]:
-            raise ValueError(
-                f'level {level}: batch sizes differ, student {s_shape} vs '
-                f'teacher {t_shape}')
-        if s_shape[1] != self.student_channels:
-            raise ValueError(
-                f'level {level}: student has {s_shape[1]} channels, '
-                f'student_channels={self.student_channels} (shape {s_shape})')
-        if t_shape[1] != self.teacher_channels:
-            raise ValueError(
-                f'level {level}: teacher has {t_shape[1]} channels, '
-                f'teacher_channels={self.teacher_channels} (shape {t_shape})')
-        if s_shape[2:] != t_shape[2:]:
-            raise ValueError(
-                f'level {level}: spatial sizes differ, student {s_shape} vs '
-                f'teacher {t_shape}')
-
     @staticmethod
     def _check_samples(data_samples, batch_size: int) -> Sequence:
         if data_samples is None or not isinstance(data_samples,

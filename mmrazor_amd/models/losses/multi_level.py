@@ -1,0 +1,125 @@
+"""What AMDLoss and FGDLoss share: losses that read every FPN level at once.
+
+Both receive the whole tuple of neck outputs of student and teacher (one
+``ModuleOutputs`` recorder on ``neck`` each), hold per-level modules, and
+align the student's channels with a 1x1 conv per level when the channel
+counts differ.
+"""
+import math
+from numbers import Real
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch.nn as nn
+from mmengine.model import BaseModule
+from torch import Tensor
+
+Features = Union[Tensor, Sequence[Tensor]]
+
+
+def check_positive_int(name: str, value, minimum: int = 1) -> None:
+    if (isinstance(value, bool) or not isinstance(value, int)
+            or value < minimum):
+        raise ValueError(
+            f'{name} must be an int >= {minimum}, got {name}={value!r}')
+
+
+def check_weight(name: str, value) -> None:
+    if (isinstance(value, bool) or not isinstance(value, Real)
+            or not math.isfinite(value) or value < 0):
+        raise ValueError(
+            f'{name} must be a finite number >= 0, got {name}={value!r}')
+
+
+class MultiLevelFeatureLoss(BaseModule):
+    """Base of the multi-level distillation losses.
+
+    Args:
+        student_channels (int): ``Cs``, channels of every student level.
+        teacher_channels (int): ``C``, channels of every teacher level.
+        num_levels (int): number of levels in ``preds_S`` and ``preds_T``.
+        min_teacher_channels (int): smallest ``C`` the loss supports.
+        init_cfg (dict, optional): mmengine initialisation config.
+
+    ``self.aligns`` holds one 1x1 conv ``Cs -> C`` per level when
+    ``Cs != C``, else it is None.
+    """
+
+    def __init__(self,
+                 student_channels: int,
+                 teacher_channels: int,
+                 num_levels: int,
+                 min_teacher_channels: int = 1,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        check_positive_int('student_channels', student_channels)
+        check_positive_int('teacher_channels', teacher_channels,
+                           min_teacher_channels)
+        check_positive_int('num_levels', num_levels)
+        self.student_channels = student_channels
+        self.teacher_channels = teacher_channels
+        self.num_levels = num_levels
+        if student_channels != teacher_channels:
+            self.aligns = nn.ModuleList(
+                nn.Conv2d(student_channels, teacher_channels, kernel_size=1)
+                for _ in range(num_levels))
+        else:
+            self.aligns = None
+
+    def align(self, level: int, student: Tensor) -> Tensor:
+        """The student feature of ``level`` with ``C`` channels."""
+        return student if self.aligns is None else self.aligns[level](student)
+
+    def paired_levels(self, preds_S: Features,
+                      preds_T: Features) -> List[Tuple[int, Tensor, Tensor]]:
+        """``(level, student, detached teacher)`` for every level, checked.
+
+        Raises a ValueError or TypeError naming the level and the shapes when
+        the inputs do not match the config or each other.
+        """
+        students = self._as_levels(preds_S, 'student')
+        teachers = self._as_levels(preds_T, 'teacher')
+        pairs = []
+        for level, (student, teacher) in enumerate(zip(students, teachers)):
+            self._check_pair(level, student, teacher)
+            pairs.append((level, student, teacher.detach()))
+        return pairs
+
+    def _as_levels(self, preds: Features, role: str) -> List[Tensor]:
+        if isinstance(preds, Tensor):
+            preds = [preds]
+        elif not isinstance(preds, (list, tuple)):
+            raise TypeError(
+                f'{role} features must be a tensor or a list/tuple of '
+                f'tensors, got {type(preds).__name__}')
+        if len(preds) != self.num_levels:
+            raise ValueError(f'expected {self.num_levels} {role} feature '
+                             f'level(s) (num_levels), got {len(preds)}')
+        for level, feature in enumerate(preds):
+            if not isinstance(feature, Tensor) or feature.dim() != 4:
+                shape = (tuple(feature.shape)
+                         if isinstance(feature, Tensor) else None)
+                raise TypeError(
+                    f'level {level}: {role} feature must be a 4-d tensor '
+                    f'(N, C, H, W), got {type(feature).__name__} with shape '
+                    f'{shape}')
+        return list(preds)
+
+    def _check_pair(self, level: int, student: Tensor,
+                    teacher: Tensor) -> None:
+        s_shape, t_shape = tuple(student.shape), tuple(teacher.shape)
+        if s_shape[0] != t_shape[0]:
+            raise ValueError(
+                f'level {level}: batch sizes differ, student {s_shape} vs '
+                f'teacher {t_shape}')
+        if s_shape[1] != self.student_channels:
+            raise ValueError(
+                f'level {level}: student has {s_shape[1]} channels, '
+                f'student_channels={self.student_channels} (shape {s_shape})')
+        if t_shape[1] != self.teacher_channels:
+            raise ValueError(
+                f'level {level}: teacher has {t_shape[1]} channels, '
+                f'teacher_channels={self.teacher_channels} (shape {t_shape})')
+        if s_shape[2:] != t_shape[2:]:
+            raise ValueError(
+                f'level {level}: spatial sizes differ, student {s_shape} vs '
+                f'teacher {t_shape}')
