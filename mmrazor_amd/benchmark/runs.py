@@ -45,6 +45,9 @@ _PROGRESS = re.compile(r'Epoch\((train|test|val)\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]
                        r'|Epoch\((test|val)\)\s+\[\s*(\d+)/(\d+)\]')
 
 
+NO_VALIDATION = 10**6  # a val_interval no schedule here reaches
+
+
 class RunError(RuntimeError):
     """A training or evaluation subprocess failed."""
 
@@ -82,13 +85,12 @@ class Run:
             return json.load(f)['metrics']
 
     def cfg_options(self) -> List[str]:
-        options = [f'randomness.seed={self.seed}'] + list(self.options)
+        # No validation during training: the run is evaluated once, after.
+        options = [f'randomness.seed={self.seed}',
+                   f'train_cfg.val_interval={NO_VALIDATION}']
         if self.epochs is not None:
-            options += [
-                f'train_cfg.max_epochs={self.epochs}',
-                f'train_cfg.val_interval={self.epochs + 1}',
-            ]
-        return options
+            options.append(f'train_cfg.max_epochs={self.epochs}')
+        return options + list(self.options)
 
 
 def _checkpoint(work_dir: str) -> Optional[str]:
@@ -109,7 +111,7 @@ def _stream(command: List[str], log_file: str, desc: str,
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     bar = None if quiet else tqdm(
         total=1, desc=desc, unit='it', leave=True, dynamic_ncols=True)
-    with open(log_file, 'a') as log:
+    with open(log_file, 'a', buffering=1) as log:  # line-buffered: tail -f
         log.write(f'$ {" ".join(command)}\n')
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
