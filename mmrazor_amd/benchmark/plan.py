@@ -18,14 +18,15 @@ AMD_LOSS = 'model.distiller.distill_losses.loss_amd'
 # label -> (package, config, overrides)
 METHODS: Dict[str, Tuple[str, str, List[str]]] = {
     'baseline': ('mmdet', STUDENT_CONFIG, []),
-    # the distillation set-up with AMD's weight at 0: the student starts from
-    # the teacher's head and trains on the detection loss alone. It separates
-    # what the initialisation gives from what distillation gives.
-    'teacher head, α=0': ('mmrazor', DISTILL_CONFIG.format(method='amd'),
-                          [f'{AMD_LOSS}.loss_weight=0.0']),
     'FGD': ('mmrazor', DISTILL_CONFIG.format(method='fgd'), []),
     'MGD': ('mmrazor', DISTILL_CONFIG.format(method='mgd'), []),
     'AMD': ('mmrazor', DISTILL_CONFIG.format(method='amd'), []),
+    # the distillation set-up with AMD's weight at 0: the student starts from
+    # the teacher's head and trains on the detection loss alone. It separates
+    # what the initialisation gives from what distillation gives.
+    'teacher-head init only': ('mmrazor',
+                               DISTILL_CONFIG.format(method='amd'),
+                               [f'{AMD_LOSS}.loss_weight=0.0']),
 }
 ABLATIONS: Dict[str, List[str]] = {
     'AMD w/o Ada-Mask': [f'{AMD_LOSS}.ada_mask=False'],

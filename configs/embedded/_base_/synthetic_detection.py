@@ -86,9 +86,13 @@ param_scheduler = [
         milestones=[max_epochs - 1],
         gamma=0.1)
 ]
+# AdamW instead of the COCO configs' SGD: trained from scratch for a few
+# epochs, the student reached 13.2 mAP with AdamW (lr 1e-3, wd 0.05) against
+# 4.2 with SGD (lr 0.02, momentum 0.9), same 4 epochs. Gradient clipping as on
+# COCO.
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001),
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
     clip_grad=dict(max_norm=35, norm_type=2))
 
 default_hooks = dict(
