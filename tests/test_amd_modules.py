@@ -462,3 +462,22 @@ def test_build_from_registry():
     assert default.aligns is None and len(default.generations) == 5
     assert isinstance(default.masker, AdaptiveMasker)
     assert default.masker.phi == 1.0 and default.masker.tau == 0.5
+
+
+def test_gated_squared_error_matches_the_plain_expression_in_float64():
+    from mmrazor_amd.models.losses.amd_loss import gated_squared_error
+    torch.manual_seed(0)
+    block = torch.randn(2, 3, 5, 4, dtype=torch.float64, requires_grad=True)
+    gate = torch.rand(2, 3, 1, 1, dtype=torch.float64, requires_grad=True)
+    teacher = torch.randn(2, 3, 5, 4, dtype=torch.float64)
+    assert torch.autograd.gradcheck(
+        lambda b, g: gated_squared_error(b, g, teacher), (block, gate))
+    # value and gradients of sum((T - g * B)^2), written out
+    value = gated_squared_error(block, gate, teacher)
+    value.backward()
+    error = teacher - gate.detach() * block.detach()
+    assert value.item() == pytest.approx(float((error**2).sum()), rel=1e-12)
+    assert torch.allclose(block.grad, -2 * gate.detach() * error)
+    assert torch.allclose(gate.grad,
+                          (-2 * block.detach() * error).sum((2, 3),
+                                                            keepdim=True))

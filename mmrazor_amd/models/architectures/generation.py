@@ -6,7 +6,7 @@ feature from the masked student feature ``S'`` (Eq 5), and the channel clue
 rescales its channels. All tensors are ``(N, C, H, W)`` unless stated.
 """
 from collections import OrderedDict
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch.nn as nn
 from mmdet.models.layers import InvertedResidual, SELayer
@@ -110,10 +110,22 @@ class GenerationBlock(nn.Module):
     def forward(self, masked_student: Tensor, teacher: Tensor) -> Tensor:
         """``masked_student`` ``S'`` and ``teacher`` ``T``, both
         ``(N, C, H, W)``; returns ``Y`` of the same shape."""
+        output, gate = self.factors(masked_student, teacher)
+        return output if gate is None else gate * output
+
+    def factors(self, masked_student: Tensor,
+                teacher: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+        """``Y`` as ``(output, gate)``: ``Y = gate * output`` with the clue
+        after the block (``gate`` ``(N, C, 1, 1)``), else ``Y = output``
+        and ``gate`` is None.
+
+        :class:`AMDLoss` takes the factors so that it can compute
+        ``sum (T - gate * output)^2`` without storing ``Y``.
+        """
         if self.clue is None:
-            return self.block(masked_student)
+            return self.block(masked_student), None
         gate = self.clue(teacher)  # (N, C, 1, 1), computed once
         if self.clue_position == 'after':
-            return gate * self.block(masked_student)
+            return self.block(masked_student), gate
         hidden = self.block.relu(self.block.conv1(masked_student))
-        return self.block.conv2(gate * hidden)
+        return self.block.conv2(gate * hidden), None

@@ -71,9 +71,12 @@ class AdaptiveMasker(nn.Module):
         Computed in float32 (autocast disabled), without gradient.
         """
         _check_feature(teacher)
-        n, _, h, w = teacher.shape
+        n, c, h, w = teacher.shape
         with torch.autocast(device_type=teacher.device.type, enabled=False):
-            mean_abs = teacher.float().abs().mean(dim=1)  # Eq 2, (N, H, W)
+            # Eq 2, (N, H, W): the L1 norm over channels is one pass with
+            # no temporary, where abs().mean() writes and rereads |T|
+            mean_abs = torch.linalg.vector_norm(
+                teacher.float(), ord=1, dim=1) / c
             weights = F.softmax(mean_abs.reshape(n, h * w) / self.tau, dim=1)
             return (h * w * weights).reshape(n, 1, h, w)  # Eq 3
 

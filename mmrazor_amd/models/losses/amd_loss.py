@@ -3,6 +3,7 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmrazor.registry import MODELS
 from torch import Tensor
 
@@ -10,6 +11,63 @@ from ..architectures.generation import ChannelClue, GenerationBlock
 from ..architectures.maskers import AdaptiveMasker, RandomMasker
 from .multi_level import Features, MultiLevelFeatureLoss, check_weight
 
+
+class _GatedSquaredError(torch.autograd.Function):
+    """``sum((T - g * B)^2)`` for ``B`` ``(N, C, H, W)`` and a channel gate
+    ``g`` ``(N, C, 1, 1)``, with the gradients of ``B`` and ``g``.
+
+    The value and the gradients are those of the plain expression
+    ``(T - g * B).pow(2).sum()``; only the memory differs. Autograd would
+    keep the full map ``T - g * B`` until the backward (the square's
+    input), and the backward would allocate three more full maps (the
+    square's gradient, its negation, the product's gradient) besides the
+    product ``B * grad`` reduced for ``g``. Here nothing but the inputs is
+    kept: the backward recomputes the error into one buffer, reduces it
+    against ``B`` for ``g`` with a batched dot product (no temporary), and
+    turns the same buffer into the gradient of ``B`` in place. The
+    distillation then holds as many full maps per level as MGD does.
+    """
+
+    @staticmethod
+    def forward(ctx, block: Tensor, gate: Tensor, teacher: Tensor) -> Tensor:
+        ctx.save_for_backward(block, gate, teacher)
+        error = torch.addcmul(teacher, gate, block, value=-1)  # T - g * B
+        return error.square_().sum()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        block, gate, teacher = ctx.saved_tensors
+        need_block, need_gate = ctx.needs_input_grad[:2]
+        if not (need_block or need_gate):
+            return None, None, None
+        error = torch.addcmul(teacher, gate, block, value=-1)  # T - g * B
+        scale = -2 * grad  # d sum(e^2) / d(g * B) = -2 e
+        grad_gate = None
+        if need_gate:
+            n, c = block.shape[:2]
+            # sum_hw B * e per (n, c): (N*C, 1, HW) @ (N*C, HW, 1)
+            dots = torch.bmm(
+                block.reshape(n * c, 1, -1), error.reshape(n * c, -1, 1))
+            grad_gate = (dots.reshape(n, c, 1, 1) * scale).to(gate.dtype)
+        grad_block = error.mul_(gate * scale) if need_block else None
+        return grad_block, grad_gate, None
+
+
+def gated_squared_error(block: Tensor, gate: Tensor,
+                        teacher: Tensor) -> Tensor:
+    """``sum((teacher - gate * block)^2)``, the squared error of Eq 7 with
+    the channel clue of Eq 6 after the generation block.
+
+    ``block`` and ``teacher`` are ``(N, C, H, W)`` and ``gate`` is
+    ``(N, C, 1, 1)``, all of one dtype; see :class:`_GatedSquaredError` for
+    why it is not written as the plain expression. Other gate shapes fall
+    back on the plain expression.
+    """
+    n, c = block.shape[:2]
+    if (gate.shape != (n, c, 1, 1) or block.shape != teacher.shape
+            or not block.dtype == gate.dtype == teacher.dtype):
+        return (teacher - gate * block).pow(2).sum()
+    return _GatedSquaredError.apply(block, gate, teacher)
 
 
 @MODELS.register_module()
@@ -104,7 +162,15 @@ class AMDLoss(MultiLevelFeatureLoss):
         """Eq 4-7 for one level: ``sum (T - Y)^2 / N`` in float32."""
         mask = self.masker(teacher)  # (N, 1, H, W), Eq 2-4
         student = self.align(level, student)
-        generated = self.generations[level](student * mask, teacher)  # Eq 5-6
+        # Eq 5-6: Y = gate * output (clue after the block) or Y = output
+        output, gate = self.generations[level].factors(student * mask,
+                                                       teacher)
         with torch.autocast(device_type=teacher.device.type, enabled=False):
-            error = teacher.float() - generated.float()
-            return error.pow(2).sum() / teacher.shape[0]  # Eq 7
+            if gate is None:
+                # as MGDLoss: one fused kernel, keeps only its inputs
+                squared = F.mse_loss(
+                    output.float(), teacher.float(), reduction='sum')
+            else:
+                squared = gated_squared_error(output.float(), gate.float(),
+                                              teacher.float())
+            return squared / teacher.shape[0]  # Eq 7
