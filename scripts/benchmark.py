@@ -54,6 +54,9 @@ def parse_args(argv=None):
     parser.add_argument('--num-val', type=int, default=None)
     parser.add_argument('--quiet', action='store_true',
                         help='no progress bars (logs still go to work dirs)')
+    parser.add_argument('--report-only', action='store_true',
+                        help='train nothing: rewrite the results from the '
+                        'runs that have finished')
     args = parser.parse_args(argv)
     if args.ablation_seeds is None:
         args.ablation_seeds = args.seeds[:2]
@@ -227,7 +230,8 @@ def main(argv=None):
 
     teacher = plan.teacher_run(args.work_dir, epochs=args.epochs)
     teacher.options += common
-    runs.execute(teacher, quiet=args.quiet)
+    if not (args.report_only and teacher.done()):
+        runs.execute(teacher, quiet=args.quiet)
     shutil.copyfile(osp.join(teacher.work_dir, 'final.pth'),
                     plan.teacher_checkpoint(args.work_dir))
 
@@ -263,10 +267,13 @@ def main(argv=None):
     order += [r for rs in groups['ablations'].values() for r in rs]
     order += [r for rs in groups['phi'].values() for r in rs
               if r not in order]
+    if args.report_only:
+        order = []
     for index, run in enumerate(order, start=1):
         print(f'\n[{index}/{len(order)}] {run.name}', flush=True)
         runs.execute(run, quiet=args.quiet)
         write_results(args, argv, groups, teacher, fractions, started)
+    write_results(args, argv, groups, teacher, fractions, started)
     print(open(osp.join(args.out, 'embedded_benchmark.md')).read())
 
 

@@ -60,8 +60,8 @@ else
 fi
 
 # mmcv's setup.py, openmim and mmengine's `mmdet::` configs import
-# pkg_resources, which setuptools 82 removed (81 warns on every import).
-"${PIP[@]}" install -q "setuptools>=64,<81" wheel ninja
+# pkg_resources, which setuptools 82 removed.
+"${PIP[@]}" install -q "setuptools>=64,<82" wheel ninja
 
 # --- 2. mmcv with compiled ops ----------------------------------------------
 mmcv_ok() {
