@@ -6,6 +6,7 @@ each metrics dict maps the paper's column names (``mAP``, ``AP50``, ...,
 [0, 1]. Tables print them as percentages, mean ± sample std over seeds.
 """
 import math
+import textwrap
 from typing import Dict, List, Optional, Sequence
 
 from .runs import METRICS
@@ -107,7 +108,7 @@ def plot(path: str,
         ax.legend()
         ax.grid(alpha=0.3)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(textwrap.fill(title, 60 * panels), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
