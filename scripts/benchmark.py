@@ -23,7 +23,6 @@ import os
 import os.path as osp
 import platform
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -228,12 +227,9 @@ def main(argv=None):
         synthetic.generate_dataset(args.data_root, **sizes)))
     common = plan.data_options(args.data_root)
 
-    teacher = plan.teacher_run(args.work_dir, epochs=args.epochs)
-    teacher.options += common
-    if not (args.report_only and teacher.done()):
-        runs.execute(teacher, quiet=args.quiet)
-    shutil.copyfile(osp.join(teacher.work_dir, 'final.pth'),
-                    plan.teacher_checkpoint(args.work_dir))
+    teacher = plan.train_teacher(args.work_dir, args.data_root, args.epochs,
+                                 quiet=args.quiet,
+                                 train=not args.report_only)
 
     def student(label, seed, extra=()):
         run = plan.student_run(label, seed, args.work_dir, args.epochs, extra)
@@ -273,7 +269,8 @@ def main(argv=None):
         print(f'\n[{index}/{len(order)}] {run.name}', flush=True)
         runs.execute(run, quiet=args.quiet)
         write_results(args, argv, groups, teacher, fractions, started)
-    write_results(args, argv, groups, teacher, fractions, started)
+    if not order:  # --report-only, or nothing left to train
+        write_results(args, argv, groups, teacher, fractions, started)
     print(open(osp.join(args.out, 'embedded_benchmark.md')).read())
 
 

@@ -16,7 +16,6 @@ a user would run them; their full logs are in each stage's work dir.
 import argparse
 import os
 import os.path as osp
-import shutil
 import sys
 import time
 
@@ -63,12 +62,9 @@ def main(argv=None):
     print(synthetic.format_summary(summary))
 
     common = plan.data_options(args.data_root)
-    teacher = plan.teacher_run(args.work_dir, epochs=args.epochs)
-    teacher.options += common
-    header(2, f'teacher: {teacher.config}')
-    runs.execute(teacher, redo='teacher' in args.redo)
-    checkpoint = plan.teacher_checkpoint(args.work_dir)
-    shutil.copyfile(osp.join(teacher.work_dir, 'final.pth'), checkpoint)
+    header(2, f'teacher: {plan.TEACHER_CONFIG}')
+    teacher = plan.train_teacher(args.work_dir, args.data_root, args.epochs,
+                                 redo='teacher' in args.redo)
 
     students = {}
     for index, (stage, label) in enumerate((('baseline', 'baseline'),

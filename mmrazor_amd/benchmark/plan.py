@@ -6,9 +6,10 @@ Every student run uses the same teacher checkpoint, data and schedule; the
 distilled ones differ from each other only in their distillation losses.
 """
 import os.path as osp
+import shutil
 from typing import Dict, List, Sequence, Tuple
 
-from .runs import Run
+from .runs import Run, execute
 
 TEACHER_CONFIG = 'configs/embedded/retinanet_r50-mini_fpn_synthetic.py'
 STUDENT_CONFIG = 'configs/embedded/retinanet_r18-mini_fpn_synthetic.py'
@@ -87,3 +88,18 @@ def data_options(data_root: str) -> List[str]:
     options += [f'{split}_evaluator.ann_file={root}instances_val.json'
                 for split in ('val', 'test')]
     return options
+
+
+def train_teacher(root: str, data_root: str, epochs=None, redo=False,
+                  quiet=False, train=True) -> Run:
+    """Train (unless done) the shared teacher and put its checkpoint where
+    the distillation configs read it (:func:`teacher_checkpoint`)."""
+    run = teacher_run(root, epochs=epochs)
+    run.options += data_options(data_root)
+    if train or not run.done():
+        execute(run, redo=redo, quiet=quiet)
+    final = osp.join(run.work_dir, 'final.pth')
+    target = teacher_checkpoint(root)
+    if not osp.isfile(target) or osp.getmtime(target) < osp.getmtime(final):
+        shutil.copyfile(final, target)
+    return run
