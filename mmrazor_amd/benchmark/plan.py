@@ -68,8 +68,11 @@ def student_run(label: str, seed: int, root: str = 'work_dirs/embedded',
             f'model.teacher_ckpt={teacher}',
             f'model.architecture.bbox_head.init_cfg.checkpoint={teacher}'
         ]
-    name = slug(label) + ''.join(f'_{slug(o.split(".")[-1])}' for o in extra)
-    return Run(f'{label}{"".join(" " + o.split(".")[-1] for o in extra)} '
+    # 'model.….phi=0.5' -> 'phi=0.5' (the key's last part and the value)
+    extra_names = [o.split('=', 1)[0].split('.')[-1] + '=' + o.split('=', 1)[1]
+                   for o in extra]
+    name = slug(label) + ''.join(f'_{slug(e)}' for e in extra_names)
+    return Run(f'{label}{"".join(" " + e for e in extra_names)} '
                f'seed {seed}', package, config,
                osp.join(root, name, f'seed{seed}'), seed=seed,
                options=options, epochs=epochs)
