@@ -53,3 +53,47 @@ def tiny_coco(tmp_path_factory):
 @pytest.fixture(scope='session')
 def python():
     return sys.executable
+
+
+@pytest.fixture(scope='session')
+def synthetic_tiny(tmp_path_factory):
+    """16 training and 4 validation images of the embedded generator."""
+    from mmrazor_amd.datasets.synthetic import generate_dataset
+    root = str(tmp_path_factory.mktemp('synthetic_tiny'))
+    generate_dataset(root, num_train=16, num_val=4, workers=1)
+    return root
+
+
+def tiny_train_command(work_dir, data_root, *options, nproc=1, port=29511,
+                       resume=False):
+    """``mmrazor_amd.tools.train`` on tests/configs/distill_synthetic_tiny.py,
+    on one process or, with ``nproc > 1``, through torchrun (CPU, gloo)."""
+    if nproc > 1:
+        command = [
+            sys.executable, '-m', 'torch.distributed.run',
+            f'--nproc_per_node={nproc}', f'--master_port={port}', '-m',
+            'mmrazor_amd.tools.train'
+        ]
+    else:
+        command = [sys.executable, '-m', 'mmrazor_amd.tools.train']
+    command += [
+        osp.join(CONFIGS, 'distill_synthetic_tiny.py'), '--work-dir',
+        str(work_dir)
+    ]
+    if nproc > 1:
+        command += ['--launcher', 'pytorch']
+    if resume:
+        command.append('--resume')
+    command += ['--cfg-options',
+                f'train_dataloader.dataset.data_root={data_root}/', *options]
+    return command
+
+
+def tiny_train_env(method='amd'):
+    import os
+    tests = osp.join(ROOT, 'tests')
+    path = os.environ.get('PYTHONPATH')
+    return {
+        **os.environ, 'PYTHONUNBUFFERED': '1', 'DISTILL_METHOD': method,
+        'PYTHONPATH': tests + (os.pathsep + path if path else '')
+    }

@@ -17,19 +17,33 @@ unpickling. Instead :func:`apply`
    torch < 2.6, where it is not the default) and a refused checkpoint raises
    :class:`UnsafeCheckpointError` naming the offending types.
 
+It also makes mmengine's ``save_checkpoint`` write local files atomically
+(:func:`write_atomically`): mmengine writes the new checkpoint in place, so
+a full disk leaves a truncated file behind. Here the bytes go to a temporary
+file in the same folder, are flushed to disk, and only then renamed over the
+target; on failure the temporary file is removed and
+:class:`CheckpointWriteError` says what happened. The checkpoints written
+before, and ``last_checkpoint`` (updated only after a successful save), stay
+intact.
+
 This file is executed by the start-up hook right after
 ``mmengine.runner.checkpoint`` is imported, and again (idempotently) when
 ``mmrazor_amd`` is imported.
 """
+import contextlib
 import functools
+import io
+import os
 import os.path as osp
 import pickle
 import re
+import sys
 from typing import List
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+import mmengine.runner.checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 _MARK = '_mmrazor_amd_weights_only'
@@ -143,8 +157,68 @@ def _guard(loader):
     return guarded
 
 
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written; nothing was replaced."""
+
+
+def write_atomically(checkpoint, filename) -> None:
+    """``torch.save(checkpoint)`` to ``filename`` via a temporary file and a
+    rename, so that ``filename`` is either complete or untouched."""
+    filename = osp.expanduser(str(filename))
+    os.makedirs(osp.dirname(osp.abspath(filename)), exist_ok=True)
+    temporary = f'{filename}.tmp{os.getpid()}'
+    with io.BytesIO() as buffer:
+        torch.save(checkpoint, buffer)
+        data = buffer.getvalue()
+    try:
+        with open(temporary, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, filename)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise CheckpointWriteError(
+            error.errno,
+            f'could not write the checkpoint {filename} '
+            f'({error.strerror or error}, {len(data) / 2**20:.1f} MiB). '
+            'Nothing was replaced: the checkpoints written before are '
+            'intact and last_checkpoint in the work dir still names the '
+            'latest of them. Free disk space (or pass another --work-dir) '
+            'and continue with --resume.') from error
+
+
+def _is_local(filename, file_client_args, backend_args) -> bool:
+    if file_client_args is not None or '://' in str(filename):
+        return False
+    return backend_args is None or backend_args.get('backend',
+                                                    'local') == 'local'
+
+
+def _atomic_local_save(save):
+    """Wrap mmengine's ``save_checkpoint``: local files go through
+    :func:`write_atomically`, anything else (pavi, petrel, ...) through
+    mmengine."""
+    if getattr(save, _MARK, False):
+        return save
+
+    @functools.wraps(save)
+    def save_checkpoint(checkpoint, filename, file_client_args=None,
+                        backend_args=None):
+        if not _is_local(filename, file_client_args, backend_args):
+            return save(checkpoint, filename,
+                        file_client_args=file_client_args,
+                        backend_args=backend_args)
+        write_atomically(checkpoint, filename)
+
+    setattr(save_checkpoint, _MARK, True)
+    return save_checkpoint
+
+
 def apply() -> None:
-    """Allow OpenMMLab checkpoint types and guard every checkpoint loader."""
+    """Allow OpenMMLab checkpoint types, guard every checkpoint loader and
+    make local checkpoint writes atomic."""
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(allowed_globals())
     schemes = CheckpointLoader._schemes
@@ -153,3 +227,9 @@ def apply() -> None:
         schemes[''] = load_from_local
     for prefix, loader in list(schemes.items()):
         schemes[prefix] = _guard(loader)
+    atomic = _atomic_local_save(mmengine_checkpoint.save_checkpoint)
+    mmengine_checkpoint.save_checkpoint = atomic
+    # the runner imported the name already when this runs after it
+    runner_module = sys.modules.get('mmengine.runner.runner')
+    if runner_module is not None:
+        runner_module.save_checkpoint = atomic

@@ -9,4 +9,12 @@ fpn_distiller = dict(
     student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
     teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')))
 
+# Stop when model.teacher_ckpt does not fit the teacher's backbone and neck
+# (MMRazor only logs it); keep the random generators in checkpoints so that
+# --resume continues the run exactly.
+custom_hooks = [
+    dict(type='mmrazor.TeacherCheckpointHook'),
+    dict(type='mmrazor.RNGStateHook'),
+]
+
 find_unused_parameters = True

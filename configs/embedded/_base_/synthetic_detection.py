@@ -97,7 +97,9 @@ optim_wrapper = dict(
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1),
+    # mmengine deletes the oldest checkpoint *before* writing the new one:
+    # keeping 2 means the previous one survives a failed write (disk full)
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2),
     visualization=dict(type='DetVisualizationHook', draw=False))
 log_processor = dict(window_size=20)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

@@ -1,4 +1,5 @@
 from .amd_loss import AMDLoss
 from .fgd_loss import FGDLoss
+from .multi_level import NonFiniteLossError
 
-__all__ = ['AMDLoss', 'FGDLoss']
+__all__ = ['AMDLoss', 'FGDLoss', 'NonFiniteLossError']

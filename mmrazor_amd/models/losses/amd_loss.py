@@ -107,6 +107,8 @@ class AMDLoss(MultiLevelFeatureLoss):
             :class:`GenerationBlock`, like ``clue_position``.
         clue_position (str): ``'after'`` (Eq 6, default) or ``'within'``
             (between the two convs, ``'dense_x2'`` only).
+        check_finite (bool): stop with ``NonFiniteLossError`` (iteration,
+            level, culprit) when a level's loss is NaN/Inf. Defaults to True.
         init_cfg (dict, optional): mmengine initialisation config.
     """
 
@@ -123,9 +125,10 @@ class AMDLoss(MultiLevelFeatureLoss):
                  se_ratio: int = 16,
                  generation: str = 'dense_x2',
                  clue_position: str = 'after',
+                 check_finite: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(student_channels, teacher_channels, num_levels,
-                         init_cfg=init_cfg)
+                         check_finite=check_finite, init_cfg=init_cfg)
         check_weight('loss_weight', loss_weight)
 
         self.loss_weight = float(loss_weight)
@@ -153,9 +156,10 @@ class AMDLoss(MultiLevelFeatureLoss):
                 1), e.g. the FPN outputs recorded on the student's ``neck``.
             preds_T: teacher features, same layout with ``C`` channels.
         """
-        return self.loss_weight * sum(
-            self._level_loss(level, student, teacher)
-            for level, student, teacher in self.paired_levels(preds_S, preds_T))
+        pairs = self.paired_levels(preds_S, preds_T)
+        losses = [self._level_loss(level, student, teacher)
+                  for level, student, teacher in pairs]
+        return self.loss_weight * self.finite_sum(losses, pairs)
 
     def _level_loss(self, level: int, student: Tensor,
                     teacher: Tensor) -> Tensor:

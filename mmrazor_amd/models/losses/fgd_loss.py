@@ -120,6 +120,8 @@ class FGDLoss(MultiLevelFeatureLoss):
             reference: the unpadded, resized image) or
             ``'batch_input_shape'`` (the padded batch size, which is what the
             feature grid actually covers when images are padded).
+        check_finite (bool): stop with ``NonFiniteLossError`` (iteration,
+            level, culprit) when a level's loss is NaN/Inf. Defaults to True.
         init_cfg (dict, optional): mmengine initialisation config.
     """
 
@@ -133,9 +135,11 @@ class FGDLoss(MultiLevelFeatureLoss):
                  lambda_fgd: float = 5e-6,
                  temp: float = 0.5,
                  box_scale: str = 'img_shape',
+                 check_finite: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(student_channels, teacher_channels, num_levels,
-                         min_teacher_channels=2, init_cfg=init_cfg)
+                         min_teacher_channels=2, check_finite=check_finite,
+                         init_cfg=init_cfg)
         for name, value in (('alpha_fgd', alpha_fgd), ('beta_fgd', beta_fgd),
                             ('gamma_fgd', gamma_fgd),
                             ('lambda_fgd', lambda_fgd)):
@@ -178,14 +182,14 @@ class FGDLoss(MultiLevelFeatureLoss):
         """
         pairs = self.paired_levels(preds_S, preds_T)
         samples = self._check_samples(data_samples, pairs[0][1].shape[0])
-        total = None
+        losses = []
         for level, student, teacher in pairs:
             terms = self._level_terms(level, student, teacher, samples)
-            weighted = (self.alpha_fgd * terms[0] + self.beta_fgd * terms[1] +
-                        self.gamma_fgd * terms[2] +
-                        self.lambda_fgd * terms[3])
-            total = weighted if total is None else total + weighted
-        return total
+            losses.append(self.alpha_fgd * terms[0] +
+                          self.beta_fgd * terms[1] +
+                          self.gamma_fgd * terms[2] +
+                          self.lambda_fgd * terms[3])
+        return self.finite_sum(losses, pairs)
 
     def _level_terms(self, level: int, student: Tensor, teacher: Tensor,
                      samples: Sequence) -> Tuple[Tensor, ...]:

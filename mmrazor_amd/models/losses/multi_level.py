@@ -9,11 +9,17 @@ import math
 from numbers import Real
 from typing import List, Optional, Sequence, Tuple, Union
 
+import torch
 import torch.nn as nn
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModule
 from torch import Tensor
 
 Features = Union[Tensor, Sequence[Tensor]]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A distillation loss or one of its inputs holds NaN or Inf."""
 
 
 def check_positive_int(name: str, value, minimum: int = 1) -> None:
@@ -38,6 +44,9 @@ class MultiLevelFeatureLoss(BaseModule):
         teacher_channels (int): ``C``, channels of every teacher level.
         num_levels (int): number of levels in ``preds_S`` and ``preds_T``.
         min_teacher_channels (int): smallest ``C`` the loss supports.
+        check_finite (bool): stop with :class:`NonFiniteLossError`, naming
+            the iteration, the level and the culprit, when a level's loss is
+            NaN or Inf (one host sync per step). Defaults to True.
         init_cfg (dict, optional): mmengine initialisation config.
 
     ``self.aligns`` holds one 1x1 conv ``Cs -> C`` per level when
@@ -49,6 +58,7 @@ class MultiLevelFeatureLoss(BaseModule):
                  teacher_channels: int,
                  num_levels: int,
                  min_teacher_channels: int = 1,
+                 check_finite: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         check_positive_int('student_channels', student_channels)
@@ -58,6 +68,7 @@ class MultiLevelFeatureLoss(BaseModule):
         self.student_channels = student_channels
         self.teacher_channels = teacher_channels
         self.num_levels = num_levels
+        self.check_finite = check_finite
         if student_channels != teacher_channels:
             self.aligns = nn.ModuleList(
                 nn.Conv2d(student_channels, teacher_channels, kernel_size=1)
@@ -123,3 +134,44 @@ class MultiLevelFeatureLoss(BaseModule):
             raise ValueError(
                 f'level {level}: spatial sizes differ, student {s_shape} vs '
                 f'teacher {t_shape}')
+
+    def finite_sum(self, level_losses: Sequence[Tensor],
+                   pairs: Sequence[Tuple[int, Tensor, Tensor]]) -> Tensor:
+        """Sum of the per-level losses, after the NaN/Inf check.
+
+        The check costs one host sync for all levels together; only when it
+        fails are the inputs of each level inspected to name the culprit.
+        """
+        if self.check_finite:
+            values = torch.stack([loss.detach().float().reshape(())
+                                  for loss in level_losses])
+            if not bool(torch.isfinite(values).all()):
+                self._raise_non_finite(values, pairs)
+        total = level_losses[0]
+        for loss in level_losses[1:]:
+            total = total + loss
+        return total
+
+    def _raise_non_finite(self, values: Tensor, pairs) -> None:
+        level = int((~torch.isfinite(values)).nonzero()[0])
+        _, student, teacher = pairs[level]
+        if not bool(torch.isfinite(teacher).all()):
+            culprit = (f'the teacher feature {tuple(teacher.shape)} holds '
+                       'NaN/Inf: check the teacher checkpoint and the input '
+                       'images')
+        elif not bool(torch.isfinite(student).all()):
+            culprit = (f'the student feature {tuple(student.shape)} holds '
+                       'NaN/Inf: the student diverged; lower the learning '
+                       'rate or the loss weight, keep optim_wrapper.clip_grad')
+        else:
+            culprit = ('the features are finite but the loss overflowed: '
+                       'lower the loss weight, or train in float32 if you '
+                       'use AMP')
+        hub = MessageHub.get_current_instance()
+        step = hub.get_info('iter')
+        where = ('outside a training loop' if step is None else
+                 f'at training iteration {step + 1}')
+        raise NonFiniteLossError(
+            f'{type(self).__name__}: the loss of FPN level {level} is '
+            f'{float(values[level])} {where}; {culprit}. Resume from the '
+            'last good checkpoint with --resume once fixed.')

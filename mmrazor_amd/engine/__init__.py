@@ -1,0 +1,9 @@
+"""Runner pieces: hooks registered in MMRazor's ``HOOKS`` and a DDP wrapper
+registered in its ``MODEL_WRAPPERS``."""
+from .hooks import RNGStateHook, TeacherCheckpointHook
+from .wrappers import DeviceAwareDistributedDataParallel
+
+__all__ = [
+    'DeviceAwareDistributedDataParallel', 'RNGStateHook',
+    'TeacherCheckpointHook'
+]
