@@ -1,16 +1,33 @@
 """Fixes that make the OpenMMLab stack work on torch 2.x.
 
 See ``torch2.py`` (MMRazor 1.0.0 import) and ``checkpoint.py`` (mmengine
-checkpoints under ``weights_only``). Both are normally applied by the
-start-up hook ``_mmrazor_amd_hook.py``; :func:`apply_all` applies them again
-for processes where the hook is not installed (e.g. running from a source
-tree), and is idempotent.
+checkpoints under ``weights_only``, atomic writes). Both are normally
+applied by the start-up hook ``_mmrazor_amd_hook.py``, which executes them as
+private modules (``_mmrazor_amd_compat_<name>``) before this package can be
+imported; this package then adopts those modules, so that there is one copy
+of each and its exception classes are the ones raised. :func:`apply_all`
+applies the fixes for processes where the hook is not installed (e.g.
+running from a source tree), and is idempotent.
 """
-from . import torch2
+import sys
+
+
+def _adopt(name: str) -> None:
+    """Use the start-up hook's copy of ``<name>.py`` as this submodule."""
+    early = sys.modules.get(f'_mmrazor_amd_compat_{name}')
+    if early is not None:
+        sys.modules.setdefault(f'{__name__}.{name}', early)
+
+
+_adopt('torch2')
+from . import torch2  # noqa: E402
 
 
 def apply_all() -> None:
     torch2.apply()
+    # runs the hook's copy of checkpoint.py first, when the hook is installed
+    import mmengine.runner.checkpoint  # noqa: F401
+    _adopt('checkpoint')
     from . import checkpoint  # imports mmengine, hence after torch2
     checkpoint.apply()
 
