@@ -64,24 +64,18 @@ def synthetic_tiny(tmp_path_factory):
     return root
 
 
-def tiny_train_command(work_dir, data_root, *options, nproc=1, port=29511,
+def tiny_train_command(work_dir, data_root, *options, nproc=1,
                        resume=False):
     """``mmrazor_amd.tools.train`` on tests/configs/distill_synthetic_tiny.py,
-    on one process or, with ``nproc > 1``, through torchrun (CPU, gloo)."""
-    if nproc > 1:
-        command = [
-            sys.executable, '-m', 'torch.distributed.run',
-            f'--nproc_per_node={nproc}', f'--master_port={port}', '-m',
-            'mmrazor_amd.tools.train'
-        ]
+    on one process or, with ``nproc > 1``, through tools/dist_train.sh
+    (torchrun; on this CPU machine, gloo)."""
+    config = osp.join(CONFIGS, 'distill_synthetic_tiny.py')
+    if nproc > 1:  # the README's command (PORT and PYTHON: tiny_train_env)
+        command = ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), config,
+                   str(nproc)]
     else:
-        command = [sys.executable, '-m', 'mmrazor_amd.tools.train']
-    command += [
-        osp.join(CONFIGS, 'distill_synthetic_tiny.py'), '--work-dir',
-        str(work_dir)
-    ]
-    if nproc > 1:
-        command += ['--launcher', 'pytorch']
+        command = [sys.executable, '-m', 'mmrazor_amd.tools.train', config]
+    command += ['--work-dir', str(work_dir)]
     if resume:
         command.append('--resume')
     command += ['--cfg-options',
@@ -95,5 +89,6 @@ def tiny_train_env(method='amd'):
     path = os.environ.get('PYTHONPATH')
     return {
         **os.environ, 'PYTHONUNBUFFERED': '1', 'DISTILL_METHOD': method,
+        'PYTHON': sys.executable, 'PORT': '29511',
         'PYTHONPATH': tests + (os.pathsep + path if path else '')
     }

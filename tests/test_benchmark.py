@@ -131,6 +131,27 @@ def test_amd_parameters_are_saved_and_the_export_drops_them(demo, tmp_path):
     }
     for key, value in student['state_dict'].items():
         assert torch.equal(value, trained['architecture.' + key])
+
+
+@pytest.mark.slow
+def test_stock_mim_test_of_the_export_reports_the_distillation_metrics(
+        demo, tmp_path):
+    """The exported student, evaluated by ``mim test mmdet`` with the plain
+    student config, scores what ``mim test mmrazor`` gave the distillation
+    checkpoint (``amd/seed0/metrics.json``)."""
+    from mmrazor_amd.benchmark import plan
+    from mmrazor_amd.benchmark.runs import Run, evaluate
+    from mmrazor_amd.tools.export_student import export
+    work, data, _ = demo
+    with open(osp.join(work, 'amd', 'seed0', 'metrics.json')) as f:
+        distilled = json.load(f)['metrics']
+    assert any(value > 0 for value in distilled.values()), distilled
+    target = str(tmp_path / 'student.pth')
+    export(osp.join(work, 'amd', 'seed0', 'final.pth'), target)
+    run = Run('exported student', 'mmdet', plan.STUDENT_CONFIG,
+              str(tmp_path / 'eval'), seed=0,
+              options=plan.data_options(data))
+    assert evaluate(run, target, quiet=True) == distilled
 @pytest.mark.slow
 def test_benchmark_writes_tables_plot_and_environment(tmp_path):
     work, data = str(tmp_path / 'work'), str(tmp_path / 'data')
