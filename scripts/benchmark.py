@@ -40,8 +40,11 @@ def parse_args(argv=None):
     parser.add_argument('--methods', nargs='+', default=list(plan.METHODS),
                         choices=list(plan.METHODS), metavar='METHOD')
     parser.add_argument('--ablation-seeds', type=int, nargs='*', default=None,
-                        help='seeds of the ablations and the φ sweep '
-                        '(default: the first two of --seeds)')
+                        help='seeds of the ablations (default: the first two '
+                        'of --seeds)')
+    parser.add_argument('--phi-seeds', type=int, nargs='*', default=None,
+                        help='seeds of the φ sweep (default: '
+                        '--ablation-seeds)')
     parser.add_argument('--ablations', nargs='*', default=list(plan.ABLATIONS),
                         choices=list(plan.ABLATIONS), metavar='ABLATION')
     parser.add_argument('--phis', type=float, nargs='*',
@@ -59,10 +62,12 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.ablation_seeds is None:
         args.ablation_seeds = args.seeds[:2]
+    if args.phi_seeds is None:
+        args.phi_seeds = args.ablation_seeds
     return args
 
 
-def environment(argv) -> str:
+def environment(argv, report_only=False) -> str:
     import mmcv
     import mmdet
     import mmengine
@@ -87,7 +92,11 @@ def environment(argv) -> str:
                        list(argv))
     return '\n'.join([
         '# Environment of the embedded benchmark', '',
-        f'- command: `{command}`',
+        f'- command: `{command}`' + (
+            ' (rewrites the results from the finished runs; they were '
+            'trained by the same command without `--report-only`, which '
+            'resumes where it stopped, in several invocations)'
+            if report_only else ''),
         f'- commit: {commit}',
         f'- machine: {cpu}, {os.cpu_count()} logical CPUs, no GPU used',
         f'- python {platform.python_version()}, torch {torch.__version__}, '
@@ -209,7 +218,7 @@ def write_results(args, argv, runs_by_group, teacher, fractions, started):
                     title='Embedded benchmark (RetinaNet R50-mini → '
                     'R18-mini, generated COCO-format data)')
     with open(osp.join(args.out, 'environment.md'), 'w') as f:
-        f.write(environment(argv))
+        f.write(environment(argv, args.report_only))
 
 
 def main(argv=None):
@@ -246,11 +255,11 @@ def main(argv=None):
     for phi in args.phis:
         if phi == 1.0 and 'AMD' in groups['methods']:
             groups['phi'][phi] = [r for r in groups['methods']['AMD']
-                                  if r.seed in args.ablation_seeds]
+                                  if r.seed in args.phi_seeds]
         else:
             groups['phi'][phi] = [
                 student('AMD', s, [f'{plan.AMD_LOSS}.phi={phi}'])
-                for s in args.ablation_seeds
+                for s in args.phi_seeds
             ]
     fractions = hidden_fractions(
         plan.TEACHER_CONFIG, plan.teacher_checkpoint(args.work_dir),
