@@ -35,6 +35,9 @@ ABLATIONS: Dict[str, List[str]] = {
     'AMD MBConv': [f'{AMD_LOSS}.generation=mbconv'],
     'AMD dense x1': [f'{AMD_LOSS}.generation=dense_x1'],
     'AMD clue within': [f'{AMD_LOSS}.clue_position=within'],
+    # a tenth of the loss weight (3.3e-4): whether a weaker feature loss
+    # helps where the rescaled COCO weight does not beat the control
+    'AMD weight x0.1': [f'{AMD_LOSS}.loss_weight=0.00033'],
 }
 
 
