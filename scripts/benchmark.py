@@ -193,9 +193,11 @@ def write_results(args, argv, runs_by_group, teacher, fractions, started):
         lines += ['', 'Hidden positions: the share of teacher FPN positions '
                   '(all five levels, 64 validation images) whose attention '
                   'exceeds φ.', '']
-    lines.append(f'Wall time of this invocation so far: '
-                 f'{(time.time() - started) / 60:.1f} min. Per-run training '
-                 'and evaluation times are in embedded_benchmark.json.')
+    if not args.report_only:
+        lines.append(f'Wall time of this invocation so far: '
+                     f'{(time.time() - started) / 60:.1f} min.')
+    lines.append('Per-run training and evaluation times are in '
+                 'embedded_benchmark.json.')
     with open(osp.join(args.out, 'embedded_benchmark.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
 
