@@ -87,15 +87,13 @@ def build_distill_model(cfg, checkpoint: Optional[str] = None,
     ``checkpoint`` is None.
     """
     _register_all()
-    from mmengine.runner import load_checkpoint
     from mmrazor.registry import MODELS
     model_cfg = cfg.model.copy()
     model_cfg['teacher_ckpt'] = None
     torch.manual_seed(0)  # reproducible random init without checkpoint
     model = MODELS.build(model_cfg)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent')
+        load_weights(model, checkpoint)
     model.to(device)
     model.eval()  # mmrazor's train() override returns None: no chaining
     return model
@@ -113,12 +111,10 @@ def build_detector(cfg, checkpoint: Optional[str] = None,
     """A plain mmdet detector from ``cfg`` (the baseline student)."""
     _register_all()
     from mmdet.registry import MODELS
-    from mmengine.runner import load_checkpoint
     torch.manual_seed(1)
     model = MODELS.build(cfg.model)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent')
+        load_weights(model, checkpoint)
     model.to(device)
     model.eval()  # mmrazor's train() override returns None: no chaining
     return model
