@@ -2,14 +2,20 @@
 
 Python executes the ``.pth`` file of every installed distribution when it
 starts. This module must therefore stay cheap: it imports nothing heavy and
-only puts a small finder on :data:`sys.meta_path` that waits for two imports:
+only puts a small finder on :data:`sys.meta_path` that waits for four
+imports:
 
 * ``mmrazor`` (before it executes): apply the torch 2.x fixes that MMRazor
   1.0.0 needs to import at all (``mmrazor_amd/compat/torch2.py``). This must
   happen before MMRazor's own import, which is why ``custom_imports`` in a
-  config is too late for ``mim train mmrazor``.
+  config is too late for ``mim train mmrazor``. In MMRazor's own
+  ``tools/train.py``/``test.py``, also accept torch 2.x's ``--local-rank``
+  (``mmrazor_amd/compat/distributed.py``).
 * ``mmengine.runner.checkpoint`` (after it executes): install the
   ``weights_only`` checkpoint policy (``mmrazor_amd/compat/checkpoint.py``).
+* ``mmengine.dist.utils`` and ``mmengine.runner.runner`` (after they
+  execute): let ``--launcher pytorch`` run on hosts without CUDA
+  (``mmrazor_amd/compat/distributed.py``).
 
 The compat modules are executed from their files inside the ``mmrazor_amd``
 package without executing ``mmrazor_amd/__init__.py``, which imports MMRazor
@@ -40,16 +46,20 @@ def _load_compat_module(name):
     return module
 
 
+def _apply(name, function='apply'):
+    """A callback that runs ``function`` of compat module ``name``."""
+
+    def callback():
+        module = _load_compat_module(name)
+        if module is not None:
+            getattr(module, function)()
+
+    return callback
+
+
 def _before_mmrazor():
-    module = _load_compat_module('torch2')
-    if module is not None:
-        module.apply()
-
-
-def _after_mmengine_checkpoint():
-    module = _load_compat_module('checkpoint')
-    if module is not None:
-        module.apply()
+    _apply('torch2')()
+    _apply('distributed', 'fix_mmrazor_tool_argv')()
 
 
 class _RunAfterLoader:
@@ -75,7 +85,12 @@ class _CompatFinder:
 
     def __init__(self):
         self.before = {'mmrazor': _before_mmrazor}
-        self.after = {'mmengine.runner.checkpoint': _after_mmengine_checkpoint}
+        self.after = {
+            'mmengine.runner.checkpoint': _apply('checkpoint'),
+            'mmengine.dist.utils': _apply('distributed', 'patch_init_dist'),
+            'mmengine.runner.runner': _apply('distributed',
+                                             'patch_runner_wrapper'),
+        }
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname in self.before:

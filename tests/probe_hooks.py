@@ -1,7 +1,8 @@
 """A hook for the multi-process and resume tests (imported by the training
 subprocesses through ``custom_imports``; ``tests/`` is put on PYTHONPATH).
 
-Per rank it appends every iteration's losses to ``losses_rank<r>.jsonl`` and
+Per rank it appends every iteration's losses, and the ``distill.*``
+scalars that DistillBalanceHook logged, to ``losses_rank<r>.jsonl`` and
 saves the model's state dict (wrapper removed) before training and after it
 to ``initial_rank<r>.pt`` and ``final_rank<r>.pt`` in the work dir.
 """
@@ -22,6 +23,9 @@ class ProbeHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
         row = {k: float(v) for k, v in (outputs or {}).items()}
+        for key, buffer in runner.message_hub.log_scalars.items():
+            if key.startswith('train/distill.') and key[6:] not in row:
+                row[key[6:]] = float(buffer.current())
         row['iter'] = runner.iter
         path = osp.join(runner.work_dir, f'losses_rank{get_rank()}.jsonl')
         with open(path, 'a') as f:

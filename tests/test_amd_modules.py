@@ -17,6 +17,22 @@ from mmrazor_amd.models.architectures import (AdaptiveMasker, ChannelClue,
                                               GenerationBlock, RandomMasker)
 from mmrazor_amd.models.losses import AMDLoss
 
+# ---------------------------------------------------------------- configs
+
+
+def adaptive(phi=1.0, tau=0.5):
+    return dict(type='AdaptiveMasker', phi=phi, tau=tau)
+
+
+def clue(ratio):
+    return dict(type='ChannelClue', ratio=ratio)
+
+
+def generation(variant='dense_x2', clue_position='after'):
+    return dict(type='GenerationBlock', variant=variant,
+                clue_position=clue_position)
+
+
 # ---------------------------------------------------------------- references
 
 
@@ -222,8 +238,9 @@ def test_random_masker_is_mgd_rule():
 def test_amd_loss_matches_reference(cs, ct, position):
     phi, tau, weight = 1.1, 0.5, 0.5
     loss_fn = randomize_(
-        AMDLoss(cs, ct, num_levels=3, loss_weight=weight, phi=phi, tau=tau,
-                se_ratio=4, clue_position=position))
+        AMDLoss(cs, ct, num_levels=3, loss_weight=weight,
+                masker=adaptive(phi, tau), clue=clue(4),
+                generation=generation(clue_position=position)))
     assert (loss_fn.aligns is None) == (cs == ct)
     students, teachers = make_features(3, cs, ct)
     loss = loss_fn(tuple(students), tuple(teachers))
@@ -237,7 +254,7 @@ def test_amd_loss_matches_reference(cs, ct, position):
 
 def test_single_level_accepts_a_tensor():
     loss_fn = randomize_(AMDLoss(4, 4, num_levels=1, loss_weight=1.0,
-                                 se_ratio=2))
+                                 clue=clue(2)))
     students, teachers = make_features(2, 4, 4, sizes=[(7, 5)])
     loss = loss_fn(students[0], teachers[0])
     masks = adaptive_ref_masks(teachers, 1.0, 0.5)
@@ -251,7 +268,7 @@ def test_single_level_accepts_a_tensor():
 
 def test_ada_channel_off_is_plain_generation():
     loss_fn = randomize_(AMDLoss(8, 16, num_levels=3, loss_weight=1.0,
-                                 phi=1.1, ada_channel=False))
+                                 masker=adaptive(1.1), clue=None))
     assert all(g.clue is None for g in loss_fn.generations)
     assert not any('clue' in name for name, _ in loss_fn.named_parameters())
     students, teachers = make_features(2, 8, 16)
@@ -264,8 +281,9 @@ def test_ada_channel_off_is_plain_generation():
 def test_ada_mask_off_uses_mgd_random_mask():
     ratio = 0.45
     loss_fn = randomize_(AMDLoss(8, 16, num_levels=3, loss_weight=1.0,
-                                 ada_mask=False, mask_ratio=ratio,
-                                 se_ratio=4))
+                                 masker=dict(type='RandomMasker',
+                                             ratio=ratio),
+                                 clue=clue(4)))
     assert isinstance(loss_fn.masker, RandomMasker)
     students, teachers = make_features(2, 8, 16)
     torch.manual_seed(2024)
@@ -278,7 +296,8 @@ def test_ada_mask_off_uses_mgd_random_mask():
 
 def test_dense_x1_variant():
     loss_fn = randomize_(AMDLoss(16, 16, num_levels=3, loss_weight=1.0,
-                                 phi=1.1, se_ratio=4, generation='dense_x1'))
+                                 masker=adaptive(1.1), clue=clue(4),
+                                 generation=generation('dense_x1')))
     convs = [m for m in loss_fn.generations[0].block.modules()
              if isinstance(m, torch.nn.Conv2d)]
     assert len(convs) == 1
@@ -301,8 +320,8 @@ def test_dense_x2_structure_matches_mgd_generation():
 
 
 def test_mbconv_variant():
-    loss_fn = AMDLoss(8, 16, num_levels=3, loss_weight=1.0, se_ratio=4,
-                      generation='mbconv')
+    loss_fn = AMDLoss(8, 16, num_levels=3, loss_weight=1.0, clue=clue(4),
+                      generation=generation('mbconv'))
     block = loss_fn.generations[0].block
     assert isinstance(block, InvertedResidual)
     assert block.with_res_shortcut and not block.with_se
@@ -322,7 +341,7 @@ def test_mbconv_variant():
 def test_within_needs_dense_x2():
     for variant in ('dense_x1', 'mbconv'):
         with pytest.raises(ValueError, match='within'):
-            AMDLoss(16, 16, generation=variant, clue_position='within')
+            AMDLoss(16, 16, generation=generation(variant, 'within'))
         with pytest.raises(ValueError, match='within'):
             GenerationBlock(16, variant=variant, clue_position='within')
 
@@ -339,8 +358,8 @@ def test_clue_is_computed_once_per_call():
 
 
 def test_gradients_reach_student_side_never_teacher():
-    loss_fn = AMDLoss(8, 16, num_levels=3, loss_weight=1.0, phi=1.1,
-                      se_ratio=4)
+    loss_fn = AMDLoss(8, 16, num_levels=3, loss_weight=1.0,
+                      masker=adaptive(1.1), clue=clue(4))
     students, teachers = make_features(2, 8, 16)
     students = [s.requires_grad_() for s in students]
     teachers = [t.requires_grad_() for t in teachers]
@@ -363,8 +382,8 @@ def test_gradients_reach_student_side_never_teacher():
 
 
 def test_autocast_loss_is_float32():
-    loss_fn = AMDLoss(8, 16, num_levels=3, loss_weight=1.0, phi=1.1,
-                      se_ratio=4)
+    loss_fn = AMDLoss(8, 16, num_levels=3, loss_weight=1.0,
+                      masker=adaptive(1.1), clue=clue(4))
     students, teachers = make_features(2, 8, 16)
     reference = loss_fn(students, teachers).detach()
     with torch.autocast('cpu', dtype=torch.bfloat16):
@@ -379,7 +398,7 @@ def test_autocast_loss_is_float32():
 
 
 def test_bad_inputs_are_named():
-    loss_fn = AMDLoss(8, 16, num_levels=3, se_ratio=4)
+    loss_fn = AMDLoss(8, 16, num_levels=3, clue=clue(4))
     students, teachers = make_features(2, 8, 16)
     with pytest.raises(ValueError, match='expected 3 student .*got 2'):
         loss_fn(students[:2], teachers)
@@ -412,18 +431,21 @@ def test_bad_inputs_are_named():
 
 
 @pytest.mark.parametrize('kwargs,error,match', [
-    (dict(phi=-0.1), ValueError, 'phi=-0.1'),
-    (dict(phi=float('nan')), ValueError, 'phi'),
-    (dict(tau=0.0), ValueError, 'tau=0.0'),
-    (dict(tau=-1), ValueError, 'tau'),
-    (dict(generation='conv'), ValueError,
+    (dict(masker=adaptive(-0.1)), ValueError, 'phi=-0.1'),
+    (dict(masker=adaptive(float('nan'))), ValueError, 'phi'),
+    (dict(masker=adaptive(1.0, 0.0)), ValueError, 'tau=0.0'),
+    (dict(masker=adaptive(1.0, -1)), ValueError, 'tau'),
+    (dict(masker=dict(type='NoSuchMasker')), KeyError, 'NoSuchMasker'),
+    (dict(generation=generation('conv')), ValueError,
      "unknown generation variant 'conv'.*dense_x2.*mbconv"),
-    (dict(clue_position='before'), ValueError, "clue_position 'before'"),
+    (dict(generation=generation(clue_position='before')), ValueError,
+     "clue_position 'before'"),
     (dict(num_levels=0), ValueError, 'num_levels'),
     (dict(student_channels=0), ValueError, 'student_channels'),
     (dict(loss_weight=-1.0), ValueError, 'loss_weight'),
-    (dict(ada_mask=False, mask_ratio=1.5), ValueError, 'ratio'),
-    (dict(teacher_channels=8, se_ratio=16), ValueError, 'SE ratio 16'),
+    (dict(masker=dict(type='RandomMasker', ratio=1.5)), ValueError,
+     'ratio'),
+    (dict(teacher_channels=8, clue=clue(16)), ValueError, 'SE ratio 16'),
 ])
 def test_bad_arguments_are_named(kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -449,8 +471,10 @@ def test_masker_argument_errors():
 def test_build_from_registry():
     loss_fn = MODELS.build(
         dict(type='AMDLoss', student_channels=8, teacher_channels=16,
-             num_levels=2, loss_weight=5e-7, se_ratio=4,
-             clue_position='within'))
+             num_levels=2, loss_weight=5e-7,
+             clue=dict(type='ChannelClue', ratio=4),
+             generation=dict(type='GenerationBlock',
+                             clue_position='within')))
     assert isinstance(loss_fn, AMDLoss)
     assert len(loss_fn.generations) == 2 and len(loss_fn.aligns) == 2
     assert loss_fn.loss_weight == 5e-7

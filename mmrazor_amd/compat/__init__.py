@@ -1,9 +1,10 @@
 """Fixes that make the OpenMMLab stack work on torch 2.x.
 
-See ``torch2.py`` (MMRazor 1.0.0 import) and ``checkpoint.py`` (mmengine
-checkpoints under ``weights_only``, atomic writes). Both are normally
-applied by the start-up hook ``_mmrazor_amd_hook.py``, which executes them as
-private modules (``_mmrazor_amd_compat_<name>``) before this package can be
+See ``torch2.py`` (MMRazor 1.0.0 import), ``checkpoint.py`` (mmengine
+checkpoints under ``weights_only``, atomic writes) and ``distributed.py``
+(``--launcher pytorch`` with torch 2.x launchers and without CUDA). They
+are normally applied by the start-up hook ``_mmrazor_amd_hook.py``, which
+executes them as private modules (``_mmrazor_amd_compat_<name>``) before this package can be
 imported; this package then adopts those modules, so that there is one copy
 of each and its exception classes are the ones raised. :func:`apply_all`
 applies the fixes for processes where the hook is not installed (e.g.
@@ -30,6 +31,10 @@ def apply_all() -> None:
     _adopt('checkpoint')
     from . import checkpoint  # imports mmengine, hence after torch2
     checkpoint.apply()
+    import mmengine.runner.runner  # noqa: F401  (the hook's patches first)
+    _adopt('distributed')
+    from . import distributed
+    distributed.apply()
 
 
 __all__ = ['apply_all']

@@ -1,9 +1,10 @@
 """Runner pieces: hooks registered in MMRazor's ``HOOKS`` and a DDP wrapper
 registered in its ``MODEL_WRAPPERS``."""
-from .hooks import RNGStateHook, TeacherCheckpointHook
+from .hooks import (DistillBalanceError, DistillBalanceHook, RNGStateHook,
+                    TeacherCheckpointHook)
 from .wrappers import DeviceAwareDistributedDataParallel
 
 __all__ = [
-    'DeviceAwareDistributedDataParallel', 'RNGStateHook',
-    'TeacherCheckpointHook'
+    'DeviceAwareDistributedDataParallel', 'DistillBalanceError',
+    'DistillBalanceHook', 'RNGStateHook', 'TeacherCheckpointHook'
 ]

@@ -3,19 +3,24 @@
 ``Y = SE(T) * W2(ReLU(W1(S')))``: the generation block rebuilds the teacher
 feature from the masked student feature ``S'`` (Eq 5), and the channel clue
 ``SE(T)``, a squeeze-and-excitation gate computed from the teacher feature,
-rescales its channels. All tensors are ``(N, C, H, W)`` unless stated.
+rescales its channels. All tensors are ``(N, C, H, W)`` unless stated
+(``docs/method.md``, "Masked generation and the channel clue").
 """
 from collections import OrderedDict
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import torch.nn as nn
 from mmdet.models.layers import InvertedResidual, SELayer
+from mmrazor.registry import MODELS
 from torch import Tensor
+
+from ..utils.checks import check_choice, check_int
 
 GENERATION_VARIANTS = ('dense_x2', 'dense_x1', 'mbconv')
 CLUE_POSITIONS = ('after', 'within')
 
 
+@MODELS.register_module()
 class ChannelClue(SELayer):
     """Channel clue ``SE(T)`` of Eq 6, built on mmdet's ``SELayer``.
 
@@ -31,9 +36,9 @@ class ChannelClue(SELayer):
     """
 
     def __init__(self, channels: int, ratio: int = 16) -> None:
-        if not isinstance(ratio, int) or ratio < 1:
-            raise ValueError(f'SE ratio must be an int >= 1, got {ratio!r}')
-        if not isinstance(channels, int) or channels < ratio:
+        check_int('ratio', ratio)
+        check_int('channels', channels)
+        if channels < ratio:
             raise ValueError(
                 f'SE ratio {ratio} leaves no hidden channel for {channels} '
                 f'channels: need channels >= ratio')
@@ -69,10 +74,10 @@ def build_generation_layers(variant: str, channels: int) -> nn.Module:
         return InvertedResidual(
             channels, channels, mid_channels=4 * channels, kernel_size=3,
             stride=1)
-    raise ValueError(f'unknown generation variant {variant!r}, valid ones '
-                     f'are {GENERATION_VARIANTS}')
+    check_choice('generation variant', variant, GENERATION_VARIANTS)
 
 
+@MODELS.register_module()
 class GenerationBlock(nn.Module):
     """Rebuild the teacher feature from the masked student feature (Eq 6).
 
@@ -85,19 +90,21 @@ class GenerationBlock(nn.Module):
         channels (int): channels ``C`` of ``S'`` and ``T``.
         variant (str): one of ``'dense_x2'``, ``'dense_x1'``, ``'mbconv'``
             (see :func:`build_generation_layers`).
-        clue (ChannelClue, optional): channel clue computed from ``T``.
+        clue (ChannelClue | dict, optional): channel clue computed from
+            ``T``, or its config (e.g. ``dict(type='ChannelClue',
+            ratio=16)``), built with ``channels``. None: no clue.
         clue_position (str): ``'after'`` or ``'within'``.
     """
 
     def __init__(self,
                  channels: int,
                  variant: str = 'dense_x2',
-                 clue: Optional[ChannelClue] = None,
+                 clue: Union[ChannelClue, dict, None] = None,
                  clue_position: str = 'after') -> None:
         super().__init__()
-        if clue_position not in CLUE_POSITIONS:
-            raise ValueError(f'unknown clue_position {clue_position!r}, '
-                             f'valid ones are {CLUE_POSITIONS}')
+        check_choice('clue_position', clue_position, CLUE_POSITIONS)
+        if isinstance(clue, dict):
+            clue = MODELS.build(dict(clue, channels=channels))
         if clue_position == 'within' and variant != 'dense_x2':
             raise ValueError(
                 "clue_position='within' puts the clue between the two convs "

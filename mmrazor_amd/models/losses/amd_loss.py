@@ -1,4 +1,8 @@
-"""AMD loss: adaptive masked generative distillation over FPN levels."""
+"""AMD loss: adaptive masked generative distillation over FPN levels.
+
+Eq 7-8 and the memory-saving gated squared error are described in
+``docs/method.md``, "The loss".
+"""
 from typing import Optional
 
 import torch
@@ -7,9 +11,9 @@ import torch.nn.functional as F
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from ..architectures.generation import ChannelClue, GenerationBlock
-from ..architectures.maskers import AdaptiveMasker, RandomMasker
-from .multi_level import Features, MultiLevelFeatureLoss, check_weight
+from .. import architectures  # noqa: F401  (registers maskers, blocks, clues)
+from ..utils.checks import check_weight
+from .multi_level import Features, MultiLevelFeatureLoss
 
 
 class _GatedSquaredError(torch.autograd.Function):
@@ -75,14 +79,16 @@ class AMDLoss(MultiLevelFeatureLoss):
     """Adaptive Masked Distillation loss (AMD, Eq 2-8), one term per level.
 
     For each level ``l`` with student feature ``S`` ``(N, Cs, H, W)`` and
-    teacher feature ``T`` ``(N, C, H, W)``:
+    teacher feature ``T`` ``(N, C, H, W)``
+    (``docs/method.md``, "The loss"):
 
     * ``M = masker(T)``, ``(N, 1, H, W)``: the adaptive mask of Eq 2-4
-      (``ada_mask=True``) or MGD's random mask (``ada_mask=False``);
+      (:class:`AdaptiveMasker`) or MGD's random mask (:class:`RandomMasker`,
+      the "Ada-Mask off" ablation);
     * ``S' = align(S) * M`` (Eq 5), ``align`` a 1x1 conv ``Cs -> C`` when
       ``Cs != C``;
-    * ``Y = GenerationBlock_l(S', T)`` (Eq 6), with the channel clue
-      ``SE_l(T)`` when ``ada_channel=True``;
+    * ``Y = GenerationBlock_l(S', T)`` (Eq 6), gated by the channel clue
+      ``SE_l(T)`` unless ``clue`` is None;
     * ``L_l = sum_{n,c,h,w} (T - Y)^2 / N`` (Eq 7), in float32.
 
     The returned loss is ``loss_weight * sum_l L_l``, the ``alpha`` term of
@@ -95,57 +101,46 @@ class AMDLoss(MultiLevelFeatureLoss):
         num_levels (int): number of FPN levels in ``preds_S``/``preds_T``.
         loss_weight (float): ``alpha`` of Eq 8, >= 0. Defaults to 2e-5
             (MGD's one-stage value).
-        ada_mask (bool): adaptive mask (True) or MGD's random mask (False).
-        phi (float): threshold of Eq 4, used when ``ada_mask``.
-        tau (float): temperature of Eq 3, used when ``ada_mask``.
-        mask_ratio (float): hidden fraction of the random mask, used when
-            not ``ada_mask``.
-        ada_channel (bool): use the SE channel clue of Eq 6.
-        se_ratio (int): SE squeeze ratio; ``C // se_ratio`` must be >= 1.
-        generation (str): generation block, one of ``'dense_x2'`` (default),
-            ``'dense_x1'``, ``'mbconv'``. Validated by
-            :class:`GenerationBlock`, like ``clue_position``.
-        clue_position (str): ``'after'`` (Eq 6, default) or ``'within'``
-            (between the two convs, ``'dense_x2'`` only).
+        masker (dict): config of the masker, shared by the levels (it holds
+            no parameters). Defaults to
+            ``dict(type='AdaptiveMasker', phi=1.0, tau=0.5)``; the random
+            mask of MGD is ``dict(type='RandomMasker', ratio=0.65)``.
+        generation (dict): config of the generation block of each level,
+            built with ``channels=C``. Defaults to
+            ``dict(type='GenerationBlock', variant='dense_x2',
+            clue_position='after')``; see :class:`GenerationBlock`.
+        clue (dict, optional): config of the channel clue of each level,
+            built with ``channels=C``. Defaults to
+            ``dict(type='ChannelClue', ratio=16)``; None switches the clue
+            off (the "Ada-Channel off" ablation).
         check_finite (bool): stop with ``NonFiniteLossError`` (iteration,
             level, culprit) when a level's loss is NaN/Inf. Defaults to True.
         init_cfg (dict, optional): mmengine initialisation config.
     """
+
+    weight_names = ('loss_weight', )
 
     def __init__(self,
                  student_channels: int = 256,
                  teacher_channels: int = 256,
                  num_levels: int = 5,
                  loss_weight: float = 2e-5,
-                 ada_mask: bool = True,
-                 phi: float = 1.0,
-                 tau: float = 0.5,
-                 mask_ratio: float = 0.65,
-                 ada_channel: bool = True,
-                 se_ratio: int = 16,
-                 generation: str = 'dense_x2',
-                 clue_position: str = 'after',
+                 masker: dict = dict(type='AdaptiveMasker', phi=1.0, tau=0.5),
+                 generation: dict = dict(
+                     type='GenerationBlock',
+                     variant='dense_x2',
+                     clue_position='after'),
+                 clue: Optional[dict] = dict(type='ChannelClue', ratio=16),
                  check_finite: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(student_channels, teacher_channels, num_levels,
                          check_finite=check_finite, init_cfg=init_cfg)
-        check_weight('loss_weight', loss_weight)
-
-        self.loss_weight = float(loss_weight)
-        self.ada_mask = bool(ada_mask)
-        self.ada_channel = bool(ada_channel)
-
-        # Maskers hold no parameters: one serves every level.
-        self.masker = (
-            AdaptiveMasker(phi=phi, tau=tau)
-            if ada_mask else RandomMasker(ratio=mask_ratio))
+        self.loss_weight = check_weight('loss_weight', loss_weight)
+        self.masker = MODELS.build(masker)
         self.generations = nn.ModuleList(
-            GenerationBlock(
-                teacher_channels,
-                variant=generation,
-                clue=(ChannelClue(teacher_channels, ratio=se_ratio)
-                      if ada_channel else None),
-                clue_position=clue_position) for _ in range(num_levels))
+            MODELS.build(
+                dict(generation, channels=teacher_channels, clue=clue))
+            for _ in range(num_levels))
 
     def forward(self, preds_S: Features, preds_T: Features) -> Tensor:
         """Weighted AMD loss summed over levels, a float32 scalar.

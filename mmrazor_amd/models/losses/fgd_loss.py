@@ -3,10 +3,9 @@
 Yang et al., "Focal and Global Knowledge Distillation for Detectors",
 CVPR 2022. MMRazor 1.0.0 does not ship it; this module reproduces the
 semantics of the authors' reference loss (one ``FeatureLoss`` per FPN level
-in their configs) as a single multi-level MMRazor loss.
+in their configs) as a single multi-level MMRazor loss
+(``docs/method.md``, "FGD").
 """
-import math
-from numbers import Real
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -16,7 +15,9 @@ from mmengine.model import constant_init, kaiming_init
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from .multi_level import Features, MultiLevelFeatureLoss, check_weight
+from ..utils.attention import channel_attention, spatial_attention
+from ..utils.checks import check_choice, check_real, check_weight
+from .multi_level import Features, MultiLevelFeatureLoss
 
 
 BOX_SCALES = ('img_shape', 'batch_input_shape')
@@ -125,6 +126,8 @@ class FGDLoss(MultiLevelFeatureLoss):
         init_cfg (dict, optional): mmengine initialisation config.
     """
 
+    weight_names = ('alpha_fgd', 'beta_fgd', 'gamma_fgd', 'lambda_fgd')
+
     def __init__(self,
                  student_channels: int = 256,
                  teacher_channels: int = 256,
@@ -140,23 +143,12 @@ class FGDLoss(MultiLevelFeatureLoss):
         super().__init__(student_channels, teacher_channels, num_levels,
                          min_teacher_channels=2, check_finite=check_finite,
                          init_cfg=init_cfg)
-        for name, value in (('alpha_fgd', alpha_fgd), ('beta_fgd', beta_fgd),
-                            ('gamma_fgd', gamma_fgd),
-                            ('lambda_fgd', lambda_fgd)):
-            check_weight(name, value)
-        if (isinstance(temp, bool) or not isinstance(temp, Real)
-                or not math.isfinite(temp) or temp <= 0):
-            raise ValueError(
-                f'temp must be a finite number > 0, got temp={temp!r}')
-        if box_scale not in BOX_SCALES:
-            raise ValueError(f'unknown box_scale {box_scale!r}, valid ones '
-                             f'are {BOX_SCALES}')
-
-        self.alpha_fgd = float(alpha_fgd)
-        self.beta_fgd = float(beta_fgd)
-        self.gamma_fgd = float(gamma_fgd)
-        self.lambda_fgd = float(lambda_fgd)
-        self.temp = float(temp)
+        self.alpha_fgd = check_weight('alpha_fgd', alpha_fgd)
+        self.beta_fgd = check_weight('beta_fgd', beta_fgd)
+        self.gamma_fgd = check_weight('gamma_fgd', gamma_fgd)
+        self.lambda_fgd = check_weight('lambda_fgd', lambda_fgd)
+        self.temp = check_real('temp', temp, minimum=0.0, strict=True)
+        check_choice('box_scale', box_scale, BOX_SCALES)
         self.box_scale = box_scale
 
         self.context_s = nn.ModuleList(
@@ -223,18 +215,9 @@ class FGDLoss(MultiLevelFeatureLoss):
     # ------------------------------------------------------------------
     @staticmethod
     def attentions(feat: Tensor, temp: float) -> Tuple[Tensor, Tensor]:
-        """Spatial ``(N, H, W)`` and channel ``(N, C)`` attentions of a map.
-
-        ``A^S = H*W * softmax over the H*W positions of mean_c |F| / temp``;
-        ``A^C = C * softmax over the C channels of mean_hw |F| / temp``. Each
-        averages to 1 over its axis.
-        """
-        n, c, h, w = feat.shape
-        magnitude = feat.abs()
-        spatial = F.softmax(
-            magnitude.mean(dim=1).reshape(n, h * w) / temp, dim=1)
-        channel = F.softmax(magnitude.mean(dim=(2, 3)) / temp, dim=1)
-        return (h * w) * spatial.reshape(n, h, w), c * channel
+        """Spatial ``(N, H, W)`` and channel ``(N, C)`` attentions of a map
+        (:mod:`mmrazor_amd.models.utils.attention`)."""
+        return spatial_attention(feat, temp), channel_attention(feat, temp)
 
     def box_masks(self,
                   data_samples: Sequence,

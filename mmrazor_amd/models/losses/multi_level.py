@@ -3,10 +3,8 @@
 Both receive the whole tuple of neck outputs of student and teacher (one
 ``ModuleOutputs`` recorder on ``neck`` each), hold per-level modules, and
 align the student's channels with a 1x1 conv per level when the channel
-counts differ.
+counts differ (``docs/method.md``, "Notation").
 """
-import math
-from numbers import Real
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -15,25 +13,13 @@ from mmengine.logging import MessageHub
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from ..utils.checks import check_feature, check_int
+
 Features = Union[Tensor, Sequence[Tensor]]
 
 
 class NonFiniteLossError(FloatingPointError):
     """A distillation loss or one of its inputs holds NaN or Inf."""
-
-
-def check_positive_int(name: str, value, minimum: int = 1) -> None:
-    if (isinstance(value, bool) or not isinstance(value, int)
-            or value < minimum):
-        raise ValueError(
-            f'{name} must be an int >= {minimum}, got {name}={value!r}')
-
-
-def check_weight(name: str, value) -> None:
-    if (isinstance(value, bool) or not isinstance(value, Real)
-            or not math.isfinite(value) or value < 0):
-        raise ValueError(
-            f'{name} must be a finite number >= 0, got {name}={value!r}')
 
 
 class MultiLevelFeatureLoss(BaseModule):
@@ -47,10 +33,12 @@ class MultiLevelFeatureLoss(BaseModule):
         check_finite (bool): stop with :class:`NonFiniteLossError`, naming
             the iteration, the level and the culprit, when a level's loss is
             NaN or Inf (one host sync per step). Defaults to True.
+        align (bool): build the 1x1 align convs when ``Cs != C``; False for
+            a loss whose own modules align the channels. Defaults to True.
         init_cfg (dict, optional): mmengine initialisation config.
 
     ``self.aligns`` holds one 1x1 conv ``Cs -> C`` per level when
-    ``Cs != C``, else it is None.
+    ``Cs != C`` (and ``align``), else it is None.
     """
 
     def __init__(self,
@@ -59,17 +47,17 @@ class MultiLevelFeatureLoss(BaseModule):
                  num_levels: int,
                  min_teacher_channels: int = 1,
                  check_finite: bool = True,
+                 align: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        check_positive_int('student_channels', student_channels)
-        check_positive_int('teacher_channels', teacher_channels,
-                           min_teacher_channels)
-        check_positive_int('num_levels', num_levels)
+        check_int('student_channels', student_channels)
+        check_int('teacher_channels', teacher_channels, min_teacher_channels)
+        check_int('num_levels', num_levels)
         self.student_channels = student_channels
         self.teacher_channels = teacher_channels
         self.num_levels = num_levels
         self.check_finite = check_finite
-        if student_channels != teacher_channels:
+        if align and student_channels != teacher_channels:
             self.aligns = nn.ModuleList(
                 nn.Conv2d(student_channels, teacher_channels, kernel_size=1)
                 for _ in range(num_levels))
@@ -106,13 +94,7 @@ class MultiLevelFeatureLoss(BaseModule):
             raise ValueError(f'expected {self.num_levels} {role} feature '
                              f'level(s) (num_levels), got {len(preds)}')
         for level, feature in enumerate(preds):
-            if not isinstance(feature, Tensor) or feature.dim() != 4:
-                shape = (tuple(feature.shape)
-                         if isinstance(feature, Tensor) else None)
-                raise TypeError(
-                    f'level {level}: {role} feature must be a 4-d tensor '
-                    f'(N, C, H, W), got {type(feature).__name__} with shape '
-                    f'{shape}')
+            check_feature(feature, f'level {level}: {role} feature')
         return list(preds)
 
     def _check_pair(self, level: int, student: Tensor,

@@ -1,0 +1,199 @@
+"""DistillBalanceHook: logging, calibration, resume and DDP of the loss scale.
+
+The runs are the embedded distillation config at test size
+(``tests/configs/distill_synthetic_tiny.py``: 3 epochs of 4 iterations),
+trained through the README's train command; ``tests/probe_hooks.py`` writes
+every iteration's logged values. Expected values are computed here by hand
+from those logs.
+"""
+import json
+import subprocess
+
+import pytest
+import torch
+
+from conftest import tiny_train_command, tiny_train_env
+
+HOOK = 'custom_hooks.2'  # distill_hooks (2) + DistillBalanceHook
+AMD_WEIGHT = 2e-5  # loss_weight of configs/distill/amd/_base_/amd_fpn.py
+
+
+def rows(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def detection(row):
+    return row['student.loss_cls'] + row['student.loss_bbox']
+
+
+def train(work_dir, data, *options, method='amd', nproc=1, resume=False):
+    result = subprocess.run(
+        tiny_train_command(work_dir, data, *options, nproc=nproc,
+                           resume=resume),
+        capture_output=True, text=True, timeout=900,
+        env=tiny_train_env(method))
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    return log
+
+
+def checkpoint_meta(path):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    return _load_checkpoint(str(path), map_location='cpu')['meta']
+
+
+@pytest.mark.slow
+def test_logged_raw_and_weighted_losses_match_the_loss(synthetic_tiny,
+                                                       tmp_path):
+    train(tmp_path, synthetic_tiny)
+    for row in rows(tmp_path / 'losses_rank0.jsonl'):
+        # the distiller logs the weighted loss; the hook the raw one
+        # (the loss at unit weight) and their ratio to the detection loss
+        assert row['distill.loss_amd'] == pytest.approx(
+            AMD_WEIGHT * row['distill.loss_amd_raw'], rel=1e-5)
+        assert row['distill.scale'] == 1.0
+        assert row['distill.ratio'] == pytest.approx(
+            row['distill.loss_amd'] / detection(row), rel=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('method,loss', [('amd', 'loss_amd'),
+                                         ('mgd', 'loss_mgd'),
+                                         ('fgd', 'loss_fgd')])
+def test_calibration_scales_every_method_from_its_first_iterations(
+        method, loss, synthetic_tiny, tmp_path):
+    ratio, iters = 0.5, 3
+    log = train(tmp_path, synthetic_tiny, f'{HOOK}.target_ratio={ratio}',
+                f'{HOOK}.calibration_iters={iters}', method=method)
+    assert 'DistillBalanceHook: calibrated over 3 iterations' in log
+    logged = rows(tmp_path / 'losses_rank0.jsonl')
+    assert len(logged) == 12
+    window, after = logged[:iters], logged[iters:]
+    # while calibrating, no distillation: the weighted loss is exactly 0
+    assert all(row[f'distill.{loss}'] == 0.0 for row in window)
+    # the loss at the config's weights is raw * leading weight; the scale
+    # makes its mean over the window `ratio` times the detection loss's
+    weight = {'amd': AMD_WEIGHT, 'mgd': 2e-5, 'fgd': 1e-3}[method]
+    unscaled = [weight * row[f'distill.{loss}_raw'] for row in window]
+    assert min(unscaled) > 0
+    expected = ratio * sum(map(detection, window)) / sum(unscaled)
+    scales = {row['distill.scale'] for row in after}
+    assert len(scales) == 1  # frozen
+    scale = scales.pop()
+    assert scale == pytest.approx(expected, rel=1e-5)
+    for row in after:
+        assert row[f'distill.{loss}'] == pytest.approx(
+            scale * weight * row[f'distill.{loss}_raw'], rel=1e-5)
+    # stored in the checkpoint, with the effective weights
+    stored = checkpoint_meta(tmp_path / 'epoch_3.pth')['distill_balance']
+    assert stored['scale'] == pytest.approx(scale, rel=1e-12)
+    assert stored['calibrated'] and stored['target_ratio'] == ratio
+    effective = stored['measured']['effective_weights']
+    lead_name = {'amd': 'loss_weight', 'mgd': 'alpha_mgd',
+                 'fgd': 'alpha_fgd'}[method]
+    assert effective[f'{loss}.{lead_name}'] == pytest.approx(
+        scale * weight, rel=1e-9)
+    if method == 'fgd':  # FGD's four weights keep their ratios
+        assert effective['loss_fgd.beta_fgd'] == pytest.approx(
+            effective['loss_fgd.alpha_fgd'] / 2, rel=1e-9)
+
+
+@pytest.mark.slow
+def test_scale_zero_trains_without_distillation_but_logs_it(
+        synthetic_tiny, tmp_path):
+    train(tmp_path, synthetic_tiny, f'{HOOK}.scale=0.0')
+    logged = rows(tmp_path / 'losses_rank0.jsonl')
+    assert all(row['distill.loss_amd'] == 0.0 for row in logged)
+    assert all(row['distill.loss_amd_raw'] > 0 for row in logged)
+    initial = torch.load(str(tmp_path / 'initial_rank0.pt'),
+                         weights_only=True)
+    final = torch.load(str(tmp_path / 'final_rank0.pt'), weights_only=True)
+    generation = [k for k in final if '.generations.' in k
+                  and k.endswith('conv1.weight')]
+    # no gradient reaches the generation blocks (AdamW's weight decay
+    # still shrinks them a little)
+    for key in generation:
+        torch.testing.assert_close(final[key], initial[key], rtol=1e-2,
+                                   atol=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('iters', [2, 6])
+def test_resumed_run_keeps_the_calibration(iters, synthetic_tiny, tmp_path):
+    """Calibration done before the epoch-1 checkpoint (2 iterations) or
+    still running at it (6): a run resumed from epoch 1 ends with the scale
+    and the weights of the uninterrupted run."""
+    options = (f'{HOOK}.target_ratio=1.0', f'{HOOK}.calibration_iters={iters}')
+    reference, resumed = tmp_path / 'reference', tmp_path / 'resumed'
+    train(reference, synthetic_tiny, *options)
+    train(resumed, synthetic_tiny, *options, 'train_cfg.max_epochs=1')
+    log = train(resumed, synthetic_tiny, *options, resume=True)
+    assert 'DistillBalanceHook: resumed with scale' in log
+    expected = rows(reference / 'losses_rank0.jsonl')
+    actual = rows(resumed / 'losses_rank0.jsonl')[4:]
+    assert [r['distill.scale'] for r in actual] == [
+        r['distill.scale'] for r in expected[4:]]
+    final = torch.load(str(resumed / 'final_rank0.pt'), weights_only=True)
+    reference_final = torch.load(str(reference / 'final_rank0.pt'),
+                                 weights_only=True)
+    assert [k for k in final if not torch.equal(final[k],
+                                                reference_final[k])] == []
+
+
+@pytest.mark.slow
+def test_two_gloo_ranks_calibrate_to_one_scale(synthetic_tiny, tmp_path):
+    ratio, iters = 1.0, 3
+    train(tmp_path, synthetic_tiny, f'{HOOK}.target_ratio={ratio}',
+          f'{HOOK}.calibration_iters={iters}',
+          'train_dataloader.batch_size=2', nproc=2)
+    ranks = [rows(tmp_path / f'losses_rank{r}.jsonl') for r in (0, 1)]
+    window = [row for rank in ranks for row in rank[:iters]]
+    expected = ratio * sum(map(detection, window)) / (
+        AMD_WEIGHT * sum(row['distill.loss_amd_raw'] for row in window))
+    for rank in ranks:
+        assert rank[iters]['distill.scale'] == pytest.approx(expected,
+                                                             rel=1e-5)
+    assert ranks[0][-1]['distill.scale'] == ranks[1][-1]['distill.scale']
+
+
+@pytest.mark.slow
+def test_gradient_share_is_measured_at_its_interval(synthetic_tiny,
+                                                   tmp_path):
+    train(tmp_path, synthetic_tiny, f'{HOOK}.grad_share_interval=4')
+    logged = rows(tmp_path / 'losses_rank0.jsonl')
+    shares = [row['distill.grad_share'] for row in logged]
+    assert all(0.0 < share < 1.0 for share in shares)
+    # logged at iterations 0, 4, 8; the hub repeats the last value between
+    assert len({shares[0], shares[4], shares[8]}) == 3
+    assert shares[1:4] == [shares[0]] * 3
+
+
+def test_bad_hook_arguments_are_named():
+    from mmrazor_amd.engine import DistillBalanceHook
+    with pytest.raises(ValueError, match='target_ratio'):
+        DistillBalanceHook(target_ratio=0)
+    with pytest.raises(ValueError, match='not both'):
+        DistillBalanceHook(target_ratio=1.0, scale=2.0)
+    with pytest.raises(ValueError, match='scale'):
+        DistillBalanceHook(scale=-1.0)
+    with pytest.raises(ValueError, match='calibration_iters'):
+        DistillBalanceHook(calibration_iters=0)
+
+
+def test_loss_weights_of_every_method():
+    from mmrazor.models.losses import MGDLoss
+
+    from mmrazor_amd.models import AMDLoss, FGDLoss, MultiLevelMGDLoss
+    from mmrazor_amd.models.losses import loss_weights
+    assert loss_weights(AMDLoss(16, 16, 1, loss_weight=3.0)).values == {
+        'loss_weight': 3.0}
+    fgd = loss_weights(FGDLoss(8, 8, 1, alpha_fgd=2.0, beta_fgd=1.0))
+    assert list(fgd.values) == ['alpha_fgd', 'beta_fgd', 'gamma_fgd',
+                                'lambda_fgd'] and fgd.lead == 2.0
+    mgd = MultiLevelMGDLoss(alpha_mgd=4.0, student_channels=8,
+                            teacher_channels=8, num_levels=1)
+    assert loss_weights(mgd).lead == 4.0
+    assert loss_weights(MGDLoss(alpha_mgd=5.0)).lead == 5.0
+    with pytest.raises(TypeError, match='weight_names'):
+        loss_weights(torch.nn.MSELoss())
