@@ -79,7 +79,7 @@ def test_config_builds_and_trains_one_step(path, no_downloads):
     cfg, model = build(path)
     assert type(model).__name__ == 'FpnTeacherDistill'
     if 'synthetic' in path:  # the embedded setting's locally trained teacher
-        assert cfg.teacher_ckpt == 'work_dirs/embedded/teacher.pth'
+        assert cfg.teacher_ckpt == 'work_dirs/embedded-short/teacher.pth'
     else:  # OpenMMLab URLs, not fetched here
         assert cfg.teacher_ckpt.startswith('https://download.openmmlab.com/')
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -107,13 +107,29 @@ def test_config_builds_and_trains_one_step(path, no_downloads):
     assert not any(p.requires_grad for p in model.teacher.parameters())
     assert all(not m.training for m in model.teacher.modules()
                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    # every distillation config logs (and may calibrate) the loss balance
+    assert cfg.custom_hooks[2].type == 'mmrazor.DistillBalanceHook'
+
+
+def test_one_stage_students_inherit_the_teachers_neck_and_head():
+    for path in CONFIGS:
+        cfg = Config.fromfile(path)
+        student = cfg.model.architecture
+        if 'faster-rcnn' in path:  # other heads: their own initialisation
+            assert 'init_cfg' not in student.roi_head.bbox_head
+            continue
+        for part in ('neck', 'bbox_head'):
+            assert student[part].init_cfg == dict(
+                type='Pretrained', prefix=f'{part}.',
+                checkpoint=cfg.teacher_ckpt), (path, part)
 
 
 def test_phi_is_one_override_away():
     path = osp.join(CONFIG_DIR, 'amd',
                     'amd_fpn_reppoints_x101-dcn_reppoints_r50_2x_coco.py')
-    _, model = build(path, **{'model.distiller.distill_losses.loss_amd.phi':
-                              2.5})
+    _, model = build(path, **{
+        'model.distiller.distill_losses.loss_amd.masker.phi': 2.5
+    })
     assert model.distiller.distill_losses['loss_amd'].masker.phi == 2.5
 
 

@@ -2,22 +2,23 @@
 # environment variable DISTILL_METHOD (amd, mgd or fgd; default amd); a few
 # generated images (data_root given on the command line), no validation, the
 # main process loads the data (its random generators are the ones
-# RNGStateHook checkpoints), and tests/probe_hooks.py records losses and
-# final weights per rank.
+# RNGStateHook checkpoints), the distillation weights of the config at scale
+# 1 (tests calibrate with custom_hooks.2.* options), and
+# tests/probe_hooks.py records losses and final weights per rank.
 _base_ = [
     '../../configs/distill/{{$DISTILL_METHOD:amd}}/'
     '{{$DISTILL_METHOD:amd}}_fpn_retina_r50-mini_retina_r18-mini_synthetic.py'
 ]
 custom_imports = dict(imports=['mmrazor_amd', 'probe_hooks'],
                       allow_failed_imports=False)
-custom_hooks = [
-    dict(type='mmrazor.TeacherCheckpointHook'),
-    dict(type='mmrazor.RNGStateHook'),
+custom_hooks = _base_.distill_hooks + [
+    dict(type='mmrazor.DistillBalanceHook'),
     dict(type='mmrazor.ProbeHook'),
 ]
 
-model = dict(teacher_ckpt=None, architecture=dict(bbox_head=dict(
-    init_cfg=None)))
+model = dict(
+    teacher_ckpt=None,
+    architecture=dict(neck=dict(init_cfg=None), bbox_head=dict(init_cfg=None)))
 train_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
     batch_sampler=None)

@@ -9,18 +9,12 @@ _base_ = [
 teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/dcn/cascade_mask_rcnn_x101_32x4d_fpn_dconv_c3-c5_1x_coco/cascade_mask_rcnn_x101_32x4d_fpn_dconv_c3-c5_1x_coco-e75f90c8.pth'  # noqa: E501
 
 model = dict(
-    _scope_='mmrazor',
-    _delete_=True,
-    type='FpnTeacherDistill',
+    _base_.two_stage_distill_model,
     architecture=_base_.model,
     teacher=dict(
         cfg_path='mmdet::dcn/'
         'cascade-mask-rcnn_x101-32x4d-dconv-c3-c5_fpn_1x_coco.py',
         pretrained=False),
-    teacher_ckpt=teacher_ckpt,
-    distiller=_base_.fpn_distiller)
-
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001),
-    clip_grad=dict(max_norm=35, norm_type=2))
+    teacher_ckpt=teacher_ckpt)
+val_cfg = _base_.distill_val_cfg
+optim_wrapper = _base_.distill_optim_wrapper

@@ -15,18 +15,12 @@ student.bbox_head.init_cfg = dict(
     type='Pretrained', prefix='bbox_head.', checkpoint=teacher_ckpt)
 
 model = dict(
-    _scope_='mmrazor',
-    _delete_=True,
-    type='FpnTeacherDistill',
+    _base_.one_stage_distill_model,
     architecture=student,
     teacher=dict(
         cfg_path='mmdet::reppoints/'
         'reppoints-moment_x101-dconv-c3-c5_fpn-gn_head-gn_2x_coco.py',
         pretrained=False),
-    teacher_ckpt=teacher_ckpt,
-    distiller=_base_.fpn_distiller)
-
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001),
-    clip_grad=dict(max_norm=35, norm_type=2))
+    teacher_ckpt=teacher_ckpt)
+val_cfg = _base_.distill_val_cfg
+optim_wrapper = _base_.distill_optim_wrapper

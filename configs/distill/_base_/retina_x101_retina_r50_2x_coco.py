@@ -5,7 +5,6 @@ _base_ = [
 ]
 
 teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_x101_64x4d_fpn_1x_coco/retinanet_x101_64x4d_fpn_1x_coco_20200130-366f5af1.pth'  # noqa: E501
-
 student = _base_.model
 student.neck.init_cfg = dict(
     type='Pretrained', prefix='neck.', checkpoint=teacher_ckpt)
@@ -13,17 +12,11 @@ student.bbox_head.init_cfg = dict(
     type='Pretrained', prefix='bbox_head.', checkpoint=teacher_ckpt)
 
 model = dict(
-    _scope_='mmrazor',
-    _delete_=True,
-    type='FpnTeacherDistill',
+    _base_.one_stage_distill_model,
     architecture=student,
     teacher=dict(
         cfg_path='mmdet::retinanet/retinanet_x101-64x4d_fpn_1x_coco.py',
         pretrained=False),
-    teacher_ckpt=teacher_ckpt,
-    distiller=_base_.fpn_distiller)
-
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001),
-    clip_grad=dict(max_norm=35, norm_type=2))
+    teacher_ckpt=teacher_ckpt)
+val_cfg = _base_.distill_val_cfg
+optim_wrapper = _base_.distill_optim_wrapper

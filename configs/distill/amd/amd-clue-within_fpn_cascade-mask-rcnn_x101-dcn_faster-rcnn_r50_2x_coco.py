@@ -2,4 +2,5 @@
 _base_ = ['./amd_fpn_cascade-mask-rcnn_x101-dcn_faster-rcnn_r50_2x_coco.py']
 
 model = dict(
-    distiller=dict(distill_losses=dict(loss_amd=dict(clue_position='within'))))
+    distiller=dict(
+        distill_losses=dict(loss_amd=_base_.amd_ablations.clue_within)))

@@ -2,4 +2,5 @@
 _base_ = ['./amd_fpn_retina_x101_retina_r50_2x_coco.py']
 
 model = dict(
-    distiller=dict(distill_losses=dict(loss_amd=dict(generation='mbconv'))))
+    distiller=dict(
+        distill_losses=dict(loss_amd=_base_.amd_ablations.mbconv)))

@@ -2,4 +2,5 @@
 _base_ = ['./amd_fpn_reppoints_x101-dcn_reppoints_r50_2x_coco.py']
 
 model = dict(
-    distiller=dict(distill_losses=dict(loss_amd=dict(ada_mask=False))))
+    distiller=dict(
+        distill_losses=dict(loss_amd=_base_.amd_ablations.no_ada_mask)))

@@ -3,10 +3,15 @@ _base_ = [
     './_base_/amd_fpn.py'
 ]
 
-# Two-stage values: alpha 5e-7 and, for the random-mask ablation, MGD's
-# Faster R-CNN ratio 0.45.
+# The random mask of the Ada-Mask ablation hides 45 % of the positions on
+# two-stage detectors (MGD's ratio). The outer _delete_ replaces the base
+# entry and is consumed by that merge; the inner one stays for the merge
+# into loss_amd.
+amd_ablations = dict(
+    no_ada_mask=dict(
+        _delete_=True,
+        masker=dict(_delete_=True, type='RandomMasker', ratio=0.45)))
 model = dict(
     distiller=dict(
-        distill_losses=dict(
-            loss_amd=dict(_base_.amd_loss, loss_weight=5e-7, mask_ratio=0.45)),
-        loss_forward_mappings=_base_.amd_forward_mappings))
+        _base_.amd_distiller,
+        distill_losses=dict(loss_amd=_base_.amd_losses.two_stage)))

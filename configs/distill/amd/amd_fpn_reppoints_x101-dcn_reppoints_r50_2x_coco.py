@@ -5,5 +5,5 @@ _base_ = [
 
 model = dict(
     distiller=dict(
-        distill_losses=dict(loss_amd=_base_.amd_loss),
-        loss_forward_mappings=_base_.amd_forward_mappings))
+        _base_.amd_distiller,
+        distill_losses=dict(loss_amd=_base_.amd_losses.one_stage)))

@@ -3,17 +3,7 @@ _base_ = [
     './_base_/amd_fpn.py'
 ]
 
-# Loss weights: the COCO values rescaled to the mini feature maps. The
-# summed squared errors of AMD and MGD grow with C*H*W over the five levels:
-# 256 channels x 22400 positions on COCO (1333x800) against 64 x 538 here
-# (160x160), a factor of 166, so alpha = 2e-5 * 166 = 3.3e-3 keeps the
-# balance between distillation and detection loss of the COCO configs.
 model = dict(
     distiller=dict(
-        distill_losses=dict(
-            loss_amd=dict(
-                _base_.amd_loss,
-                student_channels=64,
-                teacher_channels=64,
-                loss_weight=3.3e-3)),
-        loss_forward_mappings=_base_.amd_forward_mappings))
+        _base_.amd_distiller,
+        distill_losses=dict(loss_amd=_base_.amd_losses.embedded)))

@@ -1,8 +1,6 @@
-_base_ = [
-    '../_base_/retina_x101_retina_r50_2x_coco.py', './_base_/amd_fpn.py'
-]
+_base_ = ['../_base_/retina_x101_retina_r50_2x_coco.py', './_base_/amd_fpn.py']
 
 model = dict(
     distiller=dict(
-        distill_losses=dict(loss_amd=_base_.amd_loss),
-        loss_forward_mappings=_base_.amd_forward_mappings))
+        _base_.amd_distiller,
+        distill_losses=dict(loss_amd=_base_.amd_losses.one_stage)))

@@ -3,13 +3,7 @@ _base_ = [
     './_base_/mgd_fpn.py'
 ]
 
-# MGD's two-stage values: alpha 5e-7, mask ratio 0.45.
-model = dict(distiller=_base_.mgd_distiller)
-model['distiller']['connectors'] = {
-    name: dict(connector, lambda_mgd=0.45)
-    for name, connector in model['distiller']['connectors'].items()
-}
-model['distiller']['distill_losses'] = {
-    name: dict(loss, alpha_mgd=5e-7)
-    for name, loss in model['distiller']['distill_losses'].items()
-}
+model = dict(
+    distiller=dict(
+        _base_.mgd_distiller,
+        distill_losses=dict(loss_mgd=_base_.mgd_losses.two_stage)))

@@ -1,5 +1,5 @@
 # The embedded benchmark's data, evaluation and schedule: the generated
-# COCO-format dataset (python -m mmrazor_amd.datasets.synthetic), read by
+# COCO-format dataset (python -m mmrazor_amd.tools.generate_data), read by
 # mmdet's stock CocoDataset and scored by its stock CocoMetric.
 _base_ = ['mmdet::_base_/default_runtime.py']
 
@@ -24,6 +24,8 @@ test_pipeline = [
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                    'scale_factor')),
 ]
+coco_dataset = dict(
+    type='CocoDataset', data_root=data_root, metainfo=dict(classes=classes))
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,
@@ -31,26 +33,17 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
-        type='CocoDataset',
-        data_root=data_root,
-        metainfo=dict(classes=classes),
+        coco_dataset,
         ann_file='instances_train.json',
         data_prefix=dict(img='train/'),
         filter_cfg=dict(filter_empty_gt=False, min_size=1),
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
-    persistent_workers=True,
-    drop_last=False,
+    batch_size=8, num_workers=1, persistent_workers=True, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='CocoDataset',
-        data_root=data_root,
-        metainfo=dict(classes=classes),
-        ann_file='instances_val.json',
-        data_prefix=dict(img='val/'),
-        test_mode=True,
+        coco_dataset, ann_file='instances_val.json',
+        data_prefix=dict(img='val/'), test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 

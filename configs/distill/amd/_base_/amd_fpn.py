@@ -1,23 +1,45 @@
 # AMD on the FPN levels recorded by the setting's `fpn` recorders: one
 # AMDLoss holds, per level, the optional align conv, the generation block and
 # the SE channel clue; masker and clue read the teacher feature, so all of it
-# lives in the loss (see configs/distill/amd/README.md, "Design").
+# lives in the loss (configs/distill/amd/README.md, "Design").
 amd_loss = dict(
     type='AMDLoss',
     student_channels=256,
     teacher_channels=256,
     num_levels=5,
     loss_weight=2e-5,  # alpha, one-stage (MGD's value)
-    ada_mask=True,  # False: MGD's random mask with ratio `mask_ratio`
-    phi=1.0,  # hide positions whose attention A exceeds phi (mean of A is 1)
-    tau=0.5,
-    mask_ratio=0.65,
-    ada_channel=True,  # False: no SE channel clue
-    se_ratio=16,
-    generation='dense_x2',  # or 'dense_x1', 'mbconv'
-    clue_position='after')  # or 'within' (dense_x2 only)
+    # hide the positions whose attention A exceeds phi (A averages 1); the
+    # Ada-Mask ablation is MGD's dict(type='RandomMasker', ratio=0.65)
+    masker=dict(type='AdaptiveMasker', phi=1.0, tau=0.5),
+    # variant 'dense_x2' | 'dense_x1' | 'mbconv'; clue 'after' | 'within'
+    generation=dict(
+        type='GenerationBlock', variant='dense_x2', clue_position='after'),
+    clue=dict(type='ChannelClue', ratio=16))  # None: Ada-Channel off
 
-amd_forward_mappings = dict(
-    loss_amd=dict(
-        preds_S=dict(from_student=True, recorder='fpn'),
-        preds_T=dict(from_student=False, recorder='fpn')))
+amd_distiller = dict(
+    distill_losses=dict(loss_amd=amd_loss),
+    loss_forward_mappings=dict(
+        loss_amd=dict(
+            preds_S=dict(from_student=True, recorder='fpn'),
+            preds_T=dict(from_student=False, recorder='fpn'))))
+# The loss of each kind of setting: one-stage COCO (the values above);
+# two-stage COCO (MGD's alpha of two-stage detectors); the embedded setting
+# (64-channel FPNs, the weight calibrated by its DistillBalanceHook).
+amd_losses = dict(
+    one_stage=amd_loss,
+    two_stage=dict(amd_loss, loss_weight=5e-7),
+    embedded=dict(amd_loss, student_channels=64, teacher_channels=64))
+
+# The paper's ablations, as overrides of `loss_amd` (the ablation configs
+# and the embedded benchmark take them from here).
+amd_ablations = dict(
+    # Tables II-IV: MGD's random mask instead of the adaptive one
+    no_ada_mask=dict(
+        masker=dict(_delete_=True, type='RandomMasker', ratio=0.65)),
+    # Tables II-IV: no SE channel clue
+    no_ada_channel=dict(clue=None),
+    # Table V: generation block
+    mbconv=dict(generation=dict(variant='mbconv')),
+    dense_x1=dict(generation=dict(variant='dense_x1')),
+    # Table VI: the clue between the two convs of the generation block
+    clue_within=dict(generation=dict(clue_position='within')))

@@ -1,8 +1,9 @@
 # FGD (mmrazor_amd's FGDLoss) on the FPN levels recorded by the setting's
 # `fpn` recorders. FGD also needs the ground-truth boxes and image shapes:
-# a MethodInputs recorder on the student detector's `loss` delivers its
-# `batch_data_samples` (argument 1). Defaults are the official RetinaNet
-# hyper-parameters; the other settings override them.
+# the setting's `gt_recorder` (a MethodInputs recorder on its student
+# detector's `loss`) delivers its `batch_data_samples` (argument 1).
+# Defaults are the official RetinaNet hyper-parameters; the other settings
+# override them.
 fgd_loss = dict(
     type='FGDLoss',
     student_channels=256,
@@ -15,14 +16,20 @@ fgd_loss = dict(
     temp=0.5,
     box_scale='img_shape')  # as the official code; or 'batch_input_shape'
 
-fgd_forward_mappings = dict(
-    loss_fgd=dict(
-        preds_S=dict(from_student=True, recorder='fpn'),
-        preds_T=dict(from_student=False, recorder='fpn'),
-        data_samples=dict(from_student=True, recorder='gt', data_idx=1)))
-
-one_stage_gt_recorder = dict(
-    type='MethodInputs',
-    source='mmdet.models.detectors.SingleStageDetector.loss')
-two_stage_gt_recorder = dict(
-    type='MethodInputs', source='mmdet.models.detectors.TwoStageDetector.loss')
+fgd_distiller = dict(
+    distill_losses=dict(loss_fgd=fgd_loss),
+    loss_forward_mappings=dict(
+        loss_fgd=dict(
+            preds_S=dict(from_student=True, recorder='fpn'),
+            preds_T=dict(from_student=False, recorder='fpn'),
+            data_samples=dict(from_student=True, recorder='gt', data_idx=1))))
+# The loss of each setting: the official FGD hyper-parameters of its
+# detectors (RetinaNet: the values above); the embedded setting has 64-channel
+# FPNs and DistillBalanceHook scales its four weights together.
+fgd_losses = dict(
+    retina=fgd_loss,
+    reppoints=dict(fgd_loss, alpha_fgd=1.6e-3, beta_fgd=8e-4, gamma_fgd=8e-4,
+                   lambda_fgd=8e-6),
+    cascade=dict(fgd_loss, alpha_fgd=5e-5, beta_fgd=2.5e-5, gamma_fgd=5e-5,
+                 lambda_fgd=5e-7),
+    embedded=dict(fgd_loss, student_channels=64, teacher_channels=64))
