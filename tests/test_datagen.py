@@ -1,4 +1,5 @@
-"""Tests of the synthetic COCO-format detection benchmark generator."""
+"""Tests of the synthetic COCO-format detection benchmark generator
+(:mod:`mmrazor_amd.datagen`)."""
 import json
 import os
 import os.path as osp
@@ -9,21 +10,21 @@ import numpy as np
 import pytest
 
 import mmrazor_amd  # noqa: F401  (torch-2 compat patches, registries)
-from mmrazor_amd.datasets import (CLASSES, DEFAULT_IMAGE_SIZE, area_bin,
-                                  generate_dataset, render_image)
+from mmrazor_amd.datagen import (CLASSES, DEFAULT_IMAGE_SIZE, SceneParams,
+                                 area_bin, generate_dataset, render_image)
 
 NUM_TRAIN, NUM_VAL = 60, 40
 
 
 @pytest.fixture(scope='module')
 def dataset(tmp_path_factory):
-    """60 train + 40 val images at the default size, seed 0.
+    """60 train + 40 val images at the default size, seed 0, no holdout.
 
     100 images are enough to use the worker pool (default workers).
     """
     root = str(tmp_path_factory.mktemp('synthetic_coco'))
     summary = generate_dataset(root, num_train=NUM_TRAIN, num_val=NUM_VAL,
-                               seed=0)
+                               num_holdout=0, seed=0)
     return root, summary
 
 
@@ -50,7 +51,8 @@ def _json_bytes(root):
 # determinism
 # --------------------------------------------------------------------------
 def test_determinism(tmp_path):
-    kw = dict(num_train=6, num_val=4, image_size=DEFAULT_IMAGE_SIZE)
+    kw = dict(num_train=6, num_val=4, num_holdout=0,
+              image_size=DEFAULT_IMAGE_SIZE)
     a, b, c = (str(tmp_path / n) for n in 'abc')
     generate_dataset(a, seed=3, **kw)
     generate_dataset(b, seed=3, **kw)
@@ -233,7 +235,7 @@ def _mtimes(root):
 
 def test_skip_and_overwrite(tmp_path):
     root = str(tmp_path / 'cache')
-    kw = dict(num_train=5, num_val=3, seed=1)
+    kw = dict(num_train=5, num_val=3, num_holdout=0, seed=1)
     first = generate_dataset(root, **kw)
     assert first['generated'] is True
     before = _mtimes(root)
@@ -242,8 +244,8 @@ def test_skip_and_overwrite(tmp_path):
             osp.join('val', '000002.png')} <= set(before)
     with open(osp.join(root, 'meta.json')) as f:
         meta = json.load(f)
-    assert meta['args'] == dict(num_train=5, num_val=3, image_size=160,
-                                seed=1)
+    assert meta['args'] == dict(num_train=5, num_val=3, num_holdout=0,
+                                image_size=160, seed=1)
     assert meta['classes'] == list(CLASSES)
 
     time.sleep(0.05)
@@ -260,24 +262,92 @@ def test_skip_and_overwrite(tmp_path):
     assert all(after[k] != before[k] for k in before)
 
     # other arguments regenerate and drop stale images
-    smaller = generate_dataset(root, num_train=2, num_val=3, seed=1)
+    smaller = generate_dataset(root, num_train=2, num_val=3, num_holdout=0,
+                               seed=1)
     assert smaller['generated'] is True
     assert sorted(os.listdir(osp.join(root, 'train'))) == [
         '000000.png', '000001.png']
 
     # a missing image invalidates the cache
     os.remove(osp.join(root, 'val', '000001.png'))
-    fixed = generate_dataset(root, num_train=2, num_val=3, seed=1)
+    fixed = generate_dataset(root, num_train=2, num_val=3, num_holdout=0,
+                             seed=1)
     assert fixed['generated'] is True
     assert osp.isfile(osp.join(root, 'val', '000001.png'))
 
 
 def test_cli(tmp_path, capsys):
-    from mmrazor_amd.datasets.synthetic import main
+    from mmrazor_amd.tools.generate_data import main
     out = str(tmp_path / 'cli')
     summary = main(['--out', out, '--num-train', '3', '--num-val', '2',
-                    '--seed', '5'])
+                    '--num-holdout', '1', '--seed', '5',
+                    '--scene', 'max_objects=2'])
     text = capsys.readouterr().out
     assert summary['generated'] is True
     assert 'per class' in text and 'per area' in text and 'empty' in text
     assert osp.isfile(osp.join(out, 'instances_val.json'))
+    assert 'scene: max_objects=2' in text and 'wall time' in text
+    assert summary['args']['scene'] == dict(max_objects=2)
+    assert summary['counts']['holdout']['images'] == 1
+    with pytest.raises(SystemExit):  # unknown parameter
+        main(['--out', out, '--scene', 'no_such_field=1'])
+
+
+# --------------------------------------------------------------------------
+# scene parameters
+# --------------------------------------------------------------------------
+def test_render_image_default_params():
+    """Leaving ``params`` out renders exactly what SceneParams() does."""
+    for split, index in (('train', 3), ('val', 0)):
+        img, objects = render_image(7, split, index)
+        again, same = render_image(7, split, index, DEFAULT_IMAGE_SIZE,
+                                   SceneParams())
+        assert np.array_equal(img, again)
+        assert objects == same
+
+
+def _max_objects_per_image(root):
+    return max(np.bincount(
+        [a['image_id'] for a in _load(root, 'train')['annotations']]))
+
+
+def test_scene_params_change_output_and_meta(tmp_path):
+    root = str(tmp_path / 'scene')
+    kw = dict(num_train=6, num_val=2, num_holdout=0, seed=2, workers=1)
+    default = generate_dataset(root, **kw)
+    assert 'scene' not in default['args']
+    default_images = _read_images(root, 'train')
+    assert _max_objects_per_image(root) > 2
+
+    # a changed parameter regenerates, is recorded and changes the content
+    few = generate_dataset(root, params=SceneParams(max_objects=2), **kw)
+    assert few['generated'] is True
+    with open(osp.join(root, 'meta.json')) as f:
+        assert json.load(f)['args']['scene'] == dict(max_objects=2)
+    assert _max_objects_per_image(root) <= 2
+    images = _read_images(root, 'train')
+    assert any(not np.array_equal(images[n], default_images[n])
+               for n in images)
+    # the same parameters, also as a mapping, reuse the dataset
+    assert generate_dataset(root, params=dict(max_objects=2),
+                            **kw)['generated'] is False
+    # ranges are recorded as lists and compared after the json round trip
+    ranged = SceneParams(side_small=(8.0, 20.0))
+    assert generate_dataset(root, params=ranged, **kw)['args']['scene'] == \
+        dict(side_small=[8.0, 20.0])
+    assert generate_dataset(root, params=ranged, **kw)['generated'] is False
+    # back to the defaults: regenerated, identical to the first run
+    assert generate_dataset(root, **kw)['generated'] is True
+    for name, img in _read_images(root, 'train').items():
+        assert np.array_equal(img, default_images[name])
+
+
+def test_scene_params_validation():
+    with pytest.raises(ValueError):
+        SceneParams(p_empty=1.5)
+    with pytest.raises(ValueError):
+        SceneParams(side_small=(20.0, 10.0))
+    with pytest.raises(ValueError):
+        SceneParams.of(dict(no_such_field=1))
+    assert SceneParams.of(dict(bin_probs=[0.5, 0.5, 0.0])).bin_probs == \
+        (0.5, 0.5, 0.0)
