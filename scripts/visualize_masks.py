@@ -1,6 +1,7 @@
 """Draw what AMD hides, per FPN level, for a few images.
 
     python scripts/visualize_masks.py --num-images 4
+    python scripts/visualize_masks.py --setting embedded-long
     python scripts/visualize_masks.py data/synthetic_coco/val/000007.png
 
 For each image it writes ``<out>/<image name>.png``: one row per FPN level
@@ -15,12 +16,17 @@ For each image it writes ``<out>/<image name>.png``: one row per FPN level
 6-8. the channel-mean ``|feature|`` of the teacher, the baseline student
    and the AMD student, one colour scale per level.
 
-Defaults: the embedded AMD config and the demo's checkpoints
-(``work_dirs/embedded/amd/seed0/final.pth`` for teacher and AMD student,
-``work_dirs/embedded/baseline/seed0/final.pth`` for the baseline).
-``--no-checkpoint`` draws randomly initialised models (for tests).
+Defaults come from the benchmark setting (``--setting``, default
+``embedded-demo``, what ``make demo`` trains): its AMD and baseline configs,
+the checkpoints of its runs of seed ``--run-seed`` (``<run work dir>/
+final.pth`` of AMD and of the baseline, the setting's teacher checkpoint)
+and the images of its ``test`` split. ``--config``, ``--checkpoint``,
+``--baseline-config``, ``--baseline-checkpoint``, ``--teacher-checkpoint``,
+``--ann-file`` and ``--image-dir`` override them. ``--no-checkpoint`` draws
+randomly initialised models (for tests).
 """
 import argparse
+import contextlib
 import os
 import os.path as osp
 import sys
@@ -31,6 +37,9 @@ if ROOT not in sys.path:
 
 import mmrazor_amd  # noqa: E402,F401  (before anything from mmrazor)
 from mmrazor_amd import visualization as vis  # noqa: E402
+from mmrazor_amd.benchmark.plan import Planner  # noqa: E402
+from mmrazor_amd.benchmark.setting import (  # noqa: E402
+    Setting, SettingError)
 
 
 def parse_args(argv=None):
@@ -44,33 +53,46 @@ def parse_args(argv=None):
     parser.add_argument(
         '--num-images', type=int, default=None,
         help='take the first K images with at least one gt box of the '
-        "config's val set (default 4 when no image is given)")
-    parser.add_argument('--config', default=vis.DEFAULT_AMD_CONFIG,
-                        help='AMD distillation config')
-    parser.add_argument('--checkpoint', default=vis.DEFAULT_AMD_CHECKPOINT,
+        "setting's test split (default 4 when no image is given)")
+    parser.add_argument(
+        '--setting', default='embedded-demo',
+        help='benchmark setting (configs/benchmark/<name>.py) whose configs, '
+        'checkpoints and test images are the defaults')
+    parser.add_argument(
+        '--run-seed', type=int, default=None,
+        help="seed of the setting's runs whose checkpoints are read "
+        "(default: the setting's first seed)")
+    parser.add_argument('--config',
+                        help="AMD distillation config (default: the "
+                        "setting's methods['AMD'])")
+    parser.add_argument('--checkpoint',
                         help="distillation checkpoint (teacher + student), "
-                        "or 'none'")
+                        "or 'none' (default: final.pth of the setting's AMD "
+                        'run)')
     parser.add_argument('--baseline-config',
-                        default=vis.DEFAULT_BASELINE_CONFIG,
-                        help="baseline student config ('none' to leave the "
-                        'students out)')
+                        help="baseline student config, or 'none' to leave "
+                        "the students out (default: the setting's)")
     parser.add_argument('--baseline-checkpoint',
-                        default=vis.DEFAULT_BASELINE_CHECKPOINT)
-    parser.add_argument('--teacher-checkpoint', default=None,
-                        help='plain mmdet checkpoint of the teacher (e.g. '
-                        'work_dirs/embedded/teacher.pth); replaces the '
-                        "teacher of --checkpoint. With '--checkpoint none' "
-                        'the AMD student column is left out')
+                        help="default: final.pth of the setting's baseline "
+                        'run')
+    parser.add_argument('--teacher-checkpoint',
+                        help='plain mmdet checkpoint of the teacher; replaces '
+                        "the teacher of --checkpoint (default: the "
+                        "setting's teacher). With '--checkpoint none' the "
+                        'AMD student column is left out')
     parser.add_argument('--no-checkpoint', action='store_true',
                         help='random initialisation, no checkpoint read')
-    parser.add_argument('--ann-file', default=None,
-                        help="COCO annotation file for the gt boxes "
-                        "(default: the config's val annotations)")
+    parser.add_argument('--ann-file',
+                        help='COCO annotation file for the gt boxes '
+                        "(default: the setting's test split)")
+    parser.add_argument('--image-dir',
+                        help='folder of the images the annotation file lists '
+                        "(default: the setting's test split)")
     parser.add_argument('--mgd-ratio', type=float, default=vis.MGD_RATIO,
                         help="MGD's lambda, fraction of positions hidden at "
                         'random (default 0.65, one-stage)')
     parser.add_argument('--phi', type=float, default=None,
-                        help="override the config's loss_amd.phi")
+                        help="override masker.phi of the config's AMD loss")
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the random masks')
     parser.add_argument('--out', default='results/visualization',
@@ -80,73 +102,122 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def pick_images(args, cfg):
-    img_dir, ann_file = vis.dataset_files(cfg, 'val')
-    ann_file = args.ann_file or ann_file
-    boxes = vis.read_annotations(ann_file) if osp.isfile(ann_file) else {}
+def _under_root(path):
+    """A path of a setting (relative to the repository) as a usable path."""
+    if path is None or '://' in path:
+        return path
+    return osp.join(ROOT, path)
+
+
+def setting_defaults(args):
+    """Fill the options left out with the setting's configs, checkpoints
+    and test data (paths under the repository)."""
+    try:
+        setting = Setting.load(args.setting, ROOT)
+    except SettingError as error:
+        sys.exit(str(error))
+    with contextlib.chdir(ROOT):  # the planner reads the configs it names
+        planner = Planner(setting)
+        seed = setting.seeds[0] if args.run_seed is None else args.run_seed
+        ann_file, image_dir = setting.split('test')
+        defaults = dict(
+            config=setting.methods['AMD'],
+            checkpoint=osp.join(planner.method('AMD', seed).work_dir,
+                                'final.pth'),
+            baseline_config=setting.baseline['config'],
+            baseline_checkpoint=osp.join(planner.baseline(seed).work_dir,
+                                         'final.pth'),
+            teacher_checkpoint=setting.teacher_checkpoint(planner.work_dir),
+            ann_file=setting.data_root + ann_file,
+            image_dir=setting.data_root + image_dir)
+    for key, path in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, _under_root(path))
+
+
+def need(path, option, trained=True):
+    """``path``, which must exist (a URL is left to mmengine)."""
+    if path and '://' not in path and not osp.isfile(path):
+        hint = ('train the setting first (`make demo` for embedded-demo, '
+                '`python scripts/benchmark.py --setting NAME` otherwise), '
+                f'pass {option}, or use --no-checkpoint') if trained else \
+            f'pass {option}'
+        sys.exit(f'{path} not found: {hint}')
+    return path
+
+
+def pick_images(args):
+    """``(path, gt boxes or None)`` of the images to draw."""
+    boxes = (vis.read_gt_boxes(args.ann_file)
+             if osp.isfile(args.ann_file) else {})
     if args.images:
         paths = list(args.images)
     else:
         count = args.num_images or 4
         names = sorted(name for name, b in boxes.items() if len(b))[:count]
         if not names:
-            sys.exit(f'no annotated image in {ann_file}; give image paths')
-        paths = [osp.join(img_dir, name) for name in names]
+            sys.exit(f'no annotated image in {args.ann_file}; give image '
+                     'paths')
+        paths = [osp.join(args.image_dir, name) for name in names]
     return [(path, boxes.get(osp.basename(path))) for path in paths]
+
+
+def load_detectors(args, cfg):
+    """Teacher, AMD student (None with '--checkpoint none') and baseline
+    (None with '--baseline-config none'), and what their weights are."""
+    no_distill = (not args.no_checkpoint
+                  and args.checkpoint.lower() == 'none')
+    if no_distill and not args.teacher_checkpoint:
+        sys.exit('--checkpoint none needs a teacher checkpoint: pass '
+                 '--teacher-checkpoint')
+    read_weights = not args.no_checkpoint
+
+    def weights_file(path, option):
+        return need(path, option) if read_weights else None
+
+    checkpoint = None if no_distill else weights_file(args.checkpoint,
+                                                      '--checkpoint')
+    teacher_checkpoint = weights_file(args.teacher_checkpoint,
+                                      '--teacher-checkpoint')
+    baseline_config = None if args.baseline_config.lower() == 'none' else \
+        need(args.baseline_config, '--baseline-config', trained=False)
+    baseline_checkpoint = baseline_config and weights_file(
+        args.baseline_checkpoint, '--baseline-checkpoint')
+
+    algorithm = vis.build_distill_model(cfg, checkpoint, args.device)
+    teacher, amd_student = algorithm.teacher, algorithm.student
+    if no_distill:
+        amd_student = None  # random: not worth a column
+    if teacher_checkpoint:
+        vis.load_weights(teacher, teacher_checkpoint)
+    baseline = baseline_config and vis.build_baseline(
+        baseline_config, baseline_checkpoint, args.device)
+    source = checkpoint or teacher_checkpoint
+    state = 'random init' if not read_weights else (
+        osp.relpath(source, ROOT) if source.startswith(ROOT + os.sep) else
+        source)
+    return teacher, amd_student, baseline, state
 
 
 def main(argv=None):
     args = parse_args(argv)
     import matplotlib
     matplotlib.use('Agg')
+    from mmengine.config import Config
 
-    cfg = vis.load_config(args.config)
-    settings = vis.amd_settings(cfg)
-    phi = settings['phi'] if args.phi is None else args.phi
-    if not settings['ada_mask']:
-        print(f"note: {args.config} trains with ada_mask=False; the AMD "
-              f'mask drawn is the adaptive one at phi={phi:g}')
-    masker = vis.AdaptiveMasker(phi=phi, tau=settings['tau'])
-
-    def need(path, hint):
-        if path and not osp.isfile(path):
-            sys.exit(f'{path} not found: run `make demo` first, {hint}, or '
-                     'use --no-checkpoint')
-        return path
-
-    no_distill = (not args.no_checkpoint
-                  and args.checkpoint.lower() == 'none')
-    if no_distill and not args.teacher_checkpoint:
-        sys.exit('--checkpoint none needs --teacher-checkpoint')
-    checkpoint = None if args.no_checkpoint or no_distill else need(
-        args.checkpoint, 'pass --checkpoint')
-    algorithm = vis.build_distill_model(cfg, checkpoint, args.device)
-    teacher, amd_student = algorithm.teacher, algorithm.student
-    if no_distill:
-        amd_student = None  # random: not worth a column
-    if args.teacher_checkpoint and not args.no_checkpoint:
-        vis.load_weights(teacher,
-                         need(args.teacher_checkpoint,
-                              'pass --teacher-checkpoint'))
-
-    baseline = None
-    if args.baseline_config.lower() != 'none':
-        base_ckpt = None if args.no_checkpoint else need(
-            args.baseline_checkpoint, 'pass --baseline-checkpoint')
-        baseline = vis.build_detector(
-            vis.load_config(args.baseline_config), base_ckpt, args.device)
-
-    pipeline = vis.test_pipeline(cfg)
+    setting_defaults(args)
+    cfg = Config.fromfile(need(args.config, '--config', False))
+    masker = vis.amd_masker(cfg, args.phi)
+    teacher, amd_student, baseline, state = load_detectors(args, cfg)
+    pipeline = vis.build_test_pipeline(cfg)
     os.makedirs(args.out, exist_ok=True)
-    state = 'random init' if args.no_checkpoint else (
-        checkpoint or args.teacher_checkpoint)
     written = []
-    for path, boxes in pick_images(args, cfg):
+    for path, boxes in pick_images(args):
         sample = vis.load_image(path, pipeline, boxes)
         name = osp.splitext(osp.basename(path))[0]
-        title = (f'{name}: what AMD hides (φ={phi:g}, τ={settings["tau"]:g})'
-                 f' vs MGD (λ={args.mgd_ratio:g}); teacher R50-mini, '
-                 f'students R18-mini ({state})')
+        title = (f'{name}: what AMD hides (φ={masker.phi:g}, '
+                 f'τ={masker.tau:g}) vs MGD (λ={args.mgd_ratio:g}); '
+                 f'{state}')
         result = vis.visualize_sample(
             sample, teacher, masker, baseline=baseline,
             amd_student=amd_student, mgd_ratio=args.mgd_ratio,

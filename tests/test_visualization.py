@@ -2,8 +2,12 @@
 
 Functional only (no timing): a PNG is written, the grid has one row per FPN
 level with the expected labels, and the maps drawn are the ones of the
-equations, checked against float64 references written here.
+equations, checked against float64 references written here. Then the
+library's gt boxes and AMD masker, and that it leaves settings to the script.
 """
+import ast
+import json
+import os
 import os.path as osp
 import sys
 
@@ -39,11 +43,9 @@ def drawn(tiny_coco, tmp_path_factory):
     matplotlib.use('Agg')
     out = tmp_path_factory.mktemp('vis')
     image = osp.join(tiny_coco, 'train', '0001.png')
+    # the configs of the embedded-demo setting, random-initialised
     results = visualize_masks.main([
-        image, '--no-checkpoint',
-        '--config', osp.join(ROOT, visualize_masks.vis.DEFAULT_AMD_CONFIG),
-        '--baseline-config',
-        osp.join(ROOT, visualize_masks.vis.DEFAULT_BASELINE_CONFIG),
+        image, '--no-checkpoint', '--setting', 'embedded-demo',
         '--ann-file', osp.join(tiny_coco, 'instances_train.json'),
         '--out', str(out), '--dpi', '60'
     ])
@@ -79,7 +81,7 @@ def test_attention_and_masks_drawn_are_the_equations(drawn):
     teacher = result.meta['features']['teacher']
     assert isinstance(result.levels, list) and len(teacher) == 5
     phi, tau = result.phi, result.tau
-    # the embedded AMD config's loss_amd
+    # masker of the embedded AMD config's loss_amd
     assert (phi, tau) == (1.0, 0.5)
     masker = AdaptiveMasker(phi=phi, tau=tau)
     for row, feature in enumerate(teacher):
@@ -102,3 +104,48 @@ def test_attention_and_masks_drawn_are_the_equations(drawn):
             result.drawn(row, 'teacher'),
             feature.detach().double()[0].abs().mean(dim=0).numpy(),
             rtol=1e-5, atol=1e-7)
+
+
+def test_gt_boxes_are_read_per_file_name_as_xyxy(tiny_coco):
+    ann_file = osp.join(tiny_coco, 'instances_train.json')
+    with open(ann_file) as f:
+        coco = json.load(f)
+    boxes = visualize_masks.vis.read_gt_boxes(ann_file)
+    assert sorted(boxes) == sorted(i['file_name'] for i in coco['images'])
+    x, y, w, h = coco['annotations'][0]['bbox']  # of image 1, 0001.png
+    assert boxes['0001.png'].shape == (2, 4)
+    np.testing.assert_array_equal(boxes['0001.png'][0], [x, y, x + w, y + h])
+
+
+def test_phi_overrides_the_masker_of_the_amd_loss():
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'distill', 'amd',
+                 'amd_fpn_retina_r50-mini_retina_r18-mini_synthetic.py'))
+    masker = visualize_masks.vis.amd_masker(cfg, phi=2.0)
+    assert isinstance(masker, AdaptiveMasker)
+    assert (masker.phi, masker.tau) == (2.0, 0.5)
+    # the Ada-Mask ablation hides at random: the adaptive mask is drawn
+    cfg.model.distiller.distill_losses.loss_amd.masker = dict(
+        type='RandomMasker', ratio=0.65)
+    with pytest.warns(UserWarning, match='RandomMasker'):
+        masker = visualize_masks.vis.amd_masker(cfg)
+    assert (masker.phi, masker.tau) == (1.0, 0.5)
+
+
+def test_library_does_not_import_the_benchmark_harness():
+    """Only the script reads settings; the library takes paths."""
+    package = osp.join(ROOT, 'mmrazor_amd', 'visualization')
+    for name in os.listdir(package):
+        if not name.endswith('.py'):
+            continue
+        with open(osp.join(package, name)) as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or '']
+            else:
+                continue
+            assert not any('benchmark' in m for m in modules), (name, modules)
