@@ -1,0 +1,237 @@
+"""What the cost benchmark measures.
+
+Part ``loss``: the distillation losses alone on the FPN maps of a COCO
+training batch (:class:`LossProblem`), built as the configs build them:
+``AMDLoss``, ``MultiLevelMGDLoss`` (MMRazor's stock ``MGDConnector`` +
+``MGDLoss`` per level), ``FGDLoss``, and ``amd_plain``, AMD's loss before the
+memory fix (:func:`plain_amd_loss`).
+
+Parts ``step`` and ``profile``: the models of a benchmark setting (its
+baseline student and each method's distillation config) with random
+weights, and their optimizer wrappers.
+"""
+import copy
+import logging
+import math
+from typing import Callable, Dict, List, NamedTuple, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from mmrazor_amd.models.losses import AMDLoss, FGDLoss, MultiLevelMGDLoss
+from mmrazor_amd.utils import register_all_modules
+
+LOSS_METHODS = ('mgd', 'amd', 'fgd', 'amd_plain')
+LOSS_LABELS = {
+    'mgd': 'MGD',
+    'amd': 'AMD',
+    'fgd': 'FGD',
+    'amd_plain': 'AMD, plain autograd (before the fix)',
+}
+STRIDES = (8, 16, 32, 64, 128)
+# the configs' one-stage settings (configs/distill/*/_base_)
+AMD_OPTIONS = dict(
+    loss_weight=2e-5,
+    masker=dict(type='AdaptiveMasker', phi=1.0, tau=0.5),
+    generation=dict(
+        type='GenerationBlock', variant='dense_x2', clue_position='after'),
+    clue=dict(type='ChannelClue', ratio=16))
+MGD_OPTIONS = dict(alpha_mgd=2e-5, lambda_mgd=0.65)
+FGD_BOXES_PER_IMAGE = 6
+
+# fn(student maps, teacher maps, data samples) -> loss
+LossFn = Callable[[Sequence[Tensor], Sequence[Tensor], List], Tensor]
+
+
+class LossProblem(NamedTuple):
+    """The FPN maps of a ``height x width`` batch, padded to ``divisor``
+    as mmdet's ``pad_size_divisor`` does, at strides 8..128 (ceil)."""
+    batch: int = 2
+    channels: int = 256
+    height: int = 800
+    width: int = 1333
+    divisor: int = 32
+
+    @property
+    def padded(self) -> Tuple[int, int]:
+        return (math.ceil(self.height / self.divisor) * self.divisor,
+                math.ceil(self.width / self.divisor) * self.divisor)
+
+    @property
+    def shapes(self) -> List[Tuple[int, int, int, int]]:
+        pad_h, pad_w = self.padded
+        return [(self.batch, self.channels, math.ceil(pad_h / s),
+                 math.ceil(pad_w / s)) for s in STRIDES]
+
+
+def describe_loss_methods(problem: LossProblem) -> Dict[str, str]:
+    """One sentence per method, for the report."""
+    masker, clue = AMD_OPTIONS['masker'], AMD_OPTIONS['clue']
+    generation = AMD_OPTIONS['generation']
+    levels = f'{problem.channels} channels, {len(STRIDES)} levels'
+    return dict(
+        amd=f'`AMDLoss` ({levels}, phi {masker["phi"]:g}, tau '
+        f'{masker["tau"]:g}, `{generation["variant"]}` generation blocks, '
+        f'channel clue ratio {clue["ratio"]} {generation["clue_position"]} '
+        'the block)',
+        mgd=f'`MultiLevelMGDLoss` ({levels}: MMRazor\'s `MGDConnector` + '
+        f'`MGDLoss` per level, lambda {MGD_OPTIONS["lambda_mgd"]:g})',
+        fgd=f'`FGDLoss` ({levels}, {FGD_BOXES_PER_IMAGE} gt boxes per image)',
+        amd_plain='the same `AMDLoss` modules (mask of Eq 2-4, generation '
+        'blocks, clues) with the squared error of Eq 7 as first written, '
+        'the plain autograd expression `(T - g * B).pow(2).sum()`, instead '
+        'of `gated_squared_error`')
+
+
+def plain_amd_loss(loss: AMDLoss, preds_S: Sequence[Tensor],
+                   preds_T: Sequence[Tensor]) -> Tensor:
+    """``loss(preds_S, preds_T)`` with the squared error of Eq 7 written as
+    the plain autograd expression instead of ``gated_squared_error``: same
+    value and gradients, more memory (autograd keeps ``T - g * B`` and the
+    backward allocates further full maps). Everything else is ``loss``'s
+    own modules: the masker (Eq 2-4), the alignment, the generation blocks
+    and their clues (Eq 5-6)."""
+    total = 0
+    for level, student, teacher in loss.paired_levels(preds_S, preds_T):
+        masked = loss.align(level, student) * loss.masker(teacher)
+        output, gate = loss.generations[level].factors(masked, teacher)
+        generated = output.float() if gate is None else \
+            gate.float() * output.float()
+        squared = (teacher.float() - generated).pow(2).sum()
+        total = total + squared / teacher.shape[0]
+    return loss.loss_weight * total
+
+
+def build_loss(name: str, channels: int,
+               num_levels: int = len(STRIDES)) -> Tuple[nn.Module, LossFn]:
+    """The loss module of a method and how to call it."""
+    if name in ('amd', 'amd_plain'):
+        amd = AMDLoss(channels, channels, num_levels, **AMD_OPTIONS)
+        if name == 'amd':
+            return amd, lambda students, teachers, _: amd(students, teachers)
+        return amd, lambda students, teachers, _: plain_amd_loss(
+            amd, students, teachers)
+    if name == 'mgd':
+        mgd = MultiLevelMGDLoss(channels, channels, num_levels, **MGD_OPTIONS)
+        return mgd, lambda students, teachers, _: mgd(students, teachers)
+    if name == 'fgd':
+        fgd = FGDLoss(channels, channels, num_levels)
+        return fgd, fgd
+    raise ValueError(f'unknown loss method {name!r}; {LOSS_METHODS}')
+
+
+def fake_samples(problem: LossProblem, seed: int = 0) -> List:
+    """Data samples with random gt boxes, for FGD's box masks."""
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    generator = torch.Generator().manual_seed(seed)
+    h, w, count = problem.height, problem.width, FGD_BOXES_PER_IMAGE
+    samples = []
+    for _ in range(problem.batch):
+        xy = torch.rand(count, 2, generator=generator) * \
+            torch.tensor([w * 0.8, h * 0.8])
+        wh = torch.rand(count, 2, generator=generator) * \
+            torch.tensor([w * 0.3, h * 0.3]) + 8
+        sample = DetDataSample(metainfo=dict(
+            img_shape=(h, w), batch_input_shape=problem.padded))
+        sample.gt_instances = InstanceData(
+            bboxes=torch.cat([xy, xy + wh], dim=1),
+            labels=torch.zeros(count, dtype=torch.long))
+        samples.append(sample)
+    return samples
+
+
+def loss_inputs(problem: LossProblem, device: str, seed: int = 0
+                ) -> Tuple[List[Tensor], List[Tensor]]:
+    """Random student maps (requiring grad) and teacher maps."""
+    generator = torch.Generator().manual_seed(seed)
+    students = [
+        torch.randn(shape, generator=generator).to(device).requires_grad_()
+        for shape in problem.shapes
+    ]
+    teachers = [
+        torch.randn(shape, generator=generator).to(device)
+        for shape in problem.shapes
+    ]
+    return students, teachers
+
+
+def loss_step(name: str, problem: LossProblem, device: str,
+              students: List[Tensor],
+              teachers: List[Tensor]) -> Callable[[], None]:
+    """One forward + backward of a method's loss, gradients cleared after
+    it as the optimizer's ``zero_grad(set_to_none=True)`` would."""
+    torch.manual_seed(0)
+    module, fn = build_loss(name, problem.channels)
+    module.to(device).train()
+    samples = fake_samples(problem)
+
+    def step() -> None:
+        fn(students, teachers, samples).backward()
+        for tensor in [*module.parameters(), *students]:
+            tensor.grad = None
+
+    return step
+
+
+# ---------------------------------------------------------------- models
+
+
+def setting_configs(setting) -> Dict[str, str]:
+    """Label -> config of the setting's baseline student and methods."""
+    baseline = setting.baseline
+    return {baseline.get('label', 'baseline'): baseline['config'],
+            **setting.methods}
+
+
+def drop_checkpoints(cfg) -> None:
+    """Random weights: no teacher checkpoint, no ``init_cfg`` that loads
+    one (``Pretrained``; the distillation configs start the student's neck
+    and head from the teacher's checkpoint)."""
+    if hasattr(cfg, 'items'):
+        if 'teacher_ckpt' in cfg:
+            cfg['teacher_ckpt'] = None
+        init_cfg = cfg.get('init_cfg')
+        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+            cfg.pop('init_cfg')
+        children = cfg.values()
+    elif isinstance(cfg, (list, tuple)):
+        children = cfg
+    else:
+        return
+    for child in children:
+        drop_checkpoints(child)
+
+
+def build_trainable(cfg, device: str):
+    """``(model, optim_wrapper)`` of a detector or distillation config,
+    randomly initialised (seed 0), in training mode on ``device``."""
+    from mmengine.logging import MMLogger
+    from mmengine.optim import build_optim_wrapper
+    register_all_modules()
+    if 'distiller' in cfg.model:
+        from mmrazor.registry import MODELS
+    else:
+        from mmdet.registry import MODELS
+    model_cfg = copy.deepcopy(cfg.model)
+    drop_checkpoints(model_cfg)
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every tensor
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    model.to(device)
+    model.train()
+    return model, build_optim_wrapper(model, cfg.optim_wrapper)
+
+
+def describe_optimizer(cfg) -> str:
+    optim = cfg.optim_wrapper
+    clip = optim.get('clip_grad')
+    return optim.optimizer.type + (f', grad clip {clip.max_norm}'
+                                   if clip else '')

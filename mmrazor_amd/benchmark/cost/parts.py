@@ -1,0 +1,110 @@
+"""Parts ``loss`` and ``step``: the methods timed side by side.
+
+``loss``: the distillation losses alone, forward + backward on the FPN maps
+of a COCO batch, against MGD; peak memory in a fresh process per method.
+``step``: one full ``model.train_step(batch, optim_wrapper)`` of a setting's
+baseline student and of each method's distillation config (teacher forward
+included), random weights, against the baseline.
+"""
+from typing import Dict, Optional
+
+import torch
+
+from .memory import compare, measure_memory
+from .methods import (LOSS_METHODS, LossProblem, build_trainable,
+                      describe_loss_methods, describe_optimizer, loss_inputs,
+                      loss_step, setting_configs)
+from .timing import interleaved, is_cuda, paired_ratios, summary
+
+
+def _print_timing(part: str, timing: Dict, reference: str,
+                  unit_ms: str) -> None:
+    for name, t in timing.items():
+        print(f'[{part}] {name}: median {t["median_s"] * 1e3:{unit_ms}} ms, '
+              f'x{t["median_paired_ratio"]:.3f} {reference} (paired)',
+              flush=True)
+
+
+def run_loss_part(problem: LossProblem, device: str, warmup: int,
+                  repeats: int, memory: bool = True,
+                  threads: Optional[int] = None) -> Dict:
+    print(f'[loss] levels {[s[2:] for s in problem.shapes]}, input padded '
+          f'to {problem.padded}', flush=True)
+    students, teachers = loss_inputs(problem, device)
+    runners = {
+        name: loss_step(name, problem, device, students, teachers)
+        for name in LOSS_METHODS
+    }
+    times = interleaved(runners, warmup, repeats, device)
+    result = dict(
+        problem=problem._asdict(),
+        shapes=[list(s) for s in problem.shapes],
+        padded_input=list(problem.padded),
+        methods=describe_loss_methods(problem),
+        warmup=warmup,
+        repeats=repeats,
+        timing=summary(times, 'mgd'))
+    _print_timing('loss', result['timing'], 'MGD', '.1f')
+    del runners, students, teachers
+    if memory:
+        peaks = {}
+        for name in LOSS_METHODS:
+            peaks[name] = measure_memory(name, problem, device, threads)
+            print(f'[loss] {name}: peak +'
+                  f'{peaks[name]["peak_bytes"] / 2**20:.0f} MiB', flush=True)
+        compare(peaks, 'mgd')
+        result['memory'] = peaks
+    return result
+
+
+def demo_batch(batch: int, size: int, device: str) -> Dict:
+    """``batch`` random ``size x size`` images with 4 boxes each
+    (``mmdet.testing.demo_mm_inputs``)."""
+    from mmdet.testing import demo_mm_inputs
+    torch.manual_seed(0)
+    data = demo_mm_inputs(
+        batch_size=batch, image_shapes=[(3, size, size)] * batch,
+        num_items=[4] * batch, num_classes=6)
+    if is_cuda(device):
+        data['inputs'] = [x.to(device) for x in data['inputs']]
+        data['data_samples'] = [s.to(device) for s in data['data_samples']]
+    return data
+
+
+def run_step_part(setting, device: str, batch: int, size: int, warmup: int,
+                  repeats: int) -> Dict:
+    from mmengine.config import Config
+    configs = setting_configs(setting)
+    baseline = next(iter(configs))
+    data = demo_batch(batch, size, device)
+    runners, log_vars, optimizers = {}, {}, {}
+    for name, path in configs.items():
+        cfg = Config.fromfile(path)
+        model, optim_wrapper = build_trainable(cfg, device)
+        optimizers[name] = describe_optimizer(cfg)
+
+        def step(model=model, optim_wrapper=optim_wrapper, name=name):
+            log_vars[name] = model.train_step(data, optim_wrapper)
+
+        runners[name] = step
+    times = interleaved(runners, warmup, repeats, device)
+    result = dict(
+        setting=setting.name,
+        baseline=baseline,
+        batch=batch,
+        image_size=size,
+        warmup=warmup,
+        repeats=repeats,
+        configs=configs,
+        optimizers=optimizers,
+        timing=summary(times, baseline))
+    if 'AMD' in times and 'MGD' in times:
+        result['amd_over_mgd'] = paired_ratios(times['AMD'], times['MGD'])
+    result['last_losses'] = {
+        name: {k: float(torch.as_tensor(v).detach())
+               for k, v in values.items()}
+        for name, values in log_vars.items()
+    }
+    _print_timing('step', result['timing'], baseline, '.0f')
+    return result
+
