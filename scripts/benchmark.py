@@ -1,288 +1,196 @@
-"""The embedded benchmark: baseline, FGD, MGD and AMD side by side.
+"""Benchmark of distillation methods: baseline, control, FGD, MGD and AMD.
 
-    python scripts/benchmark.py                      # the full benchmark
-    python scripts/benchmark.py --seeds 0 --phis     # a quicker subset
+    python scripts/benchmark.py                              # embedded-long
+    python scripts/benchmark.py --setting embedded-short
+    python scripts/benchmark.py --setting retina --data-root data/coco \\
+        --gpus 8 [--seeds 0 1] [--methods baseline control AMD] [--dry-run]
 
-All students share one teacher (trained once, as in the demo), one dataset
-and one schedule; they differ only in their distillation losses. For every
-seed it trains the baseline, a control (the distillation set-up with the
-loss weight at 0), FGD, MGD and AMD; then AMD's ablations and a φ sweep.
-After each finished run it rewrites, in ``--out``:
+A setting (``configs/benchmark/<name>.py``) says what to compare: data,
+teacher, configs, schedule, loss-weight selection, seeds. The benchmark
+trains the teacher when the setting trains one, chooses each method's loss
+weight on the holdout split (settings with several ``balance`` target
+ratios), then trains and evaluates, per seed, the baseline, the control and
+every method, and AMD's ablations and phi sweep. Every run goes through
+``mim train``/``mim test`` (distributed with ``--gpus N``). After each
+finished run it rewrites, in ``results/<setting>/``:
 
-``embedded_benchmark.md``    tables in the layout of the paper (mean ± std)
-``embedded_benchmark.png``   mAP/mAR per method and the φ sweep
-``embedded_benchmark.json``  every run's metrics, seed and timing
-``environment.md``           the command, the software and the machine
+``<report>.md``          tables in the layout of the paper, gains over the
+                         control paired by seed, the loss-weight selection
+``<report>.png``         results, paired gains and the phi sweep
+``<report>_curves.png``  holdout mAP against the epoch
+``<report>_balance.png`` loss balance and gradient share during training
+``<report>.json``        every run's metrics, curve, balance and timing
+``environment.md``       the command, the commit, the machine
 
 Interrupt it at any time: finished runs are kept and an interrupted one
 resumes from its last checkpoint when the same command is run again.
+``--dry-run`` prints every command and touches nothing.
 """
 import argparse
-import json
 import os
 import os.path as osp
-import platform
-import shlex
-import subprocess
 import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmrazor_amd.benchmark import publish  # noqa: E402
+from mmrazor_amd.benchmark.plan import Planner  # noqa: E402
+from mmrazor_amd.benchmark.report import choose_ratio, percent  # noqa: E402
+from mmrazor_amd.benchmark.runs import (execute,  # noqa: E402
+                                        publish_checkpoint)
+from mmrazor_amd.benchmark.setting import Setting  # noqa: E402
+from mmrazor_amd.datagen import format_summary  # noqa: E402
 
 
-def parse_args(argv=None):
-    from mmrazor_amd.benchmark import plan
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--out', default='results')
-    parser.add_argument('--work-dir', default='work_dirs/embedded')
-    parser.add_argument('--data-root', default='data/synthetic_coco')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--methods', nargs='+', default=list(plan.METHODS),
-                        choices=list(plan.METHODS), metavar='METHOD')
-    parser.add_argument('--ablation-seeds', type=int, nargs='*', default=None,
-                        help='seeds of the ablations (default: the first two '
-                        'of --seeds)')
-    parser.add_argument('--phi-seeds', type=int, nargs='*', default=None,
-                        help='seeds of the φ sweep (default: '
-                        '--ablation-seeds)')
-    parser.add_argument('--ablations', nargs='*', default=list(plan.ABLATIONS),
-                        choices=list(plan.ABLATIONS), metavar='ABLATION')
-    parser.add_argument('--phis', type=float, nargs='*',
-                        default=[0.5, 1.0, 1.5, 2.0, 3.0],
-                        help='φ values of the sweep (1.0 reuses the AMD runs)')
-    parser.add_argument('--epochs', type=int, default=None,
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--setting', default='embedded-long',
+                        help='name in configs/benchmark/ or a file')
+    parser.add_argument('--data-root', help='override the setting\'s')
+    parser.add_argument('--work-dir', help='default work_dirs/<setting>')
+    parser.add_argument('--out', help='default results/<setting>')
+    parser.add_argument('--gpus', type=int, default=0,
+                        help='processes per run: mim --launcher pytorch')
+    parser.add_argument('--seeds', type=int, nargs='+')
+    parser.add_argument('--methods', nargs='+', metavar='LABEL',
+                        help='rows of the table (default: all)')
+    parser.add_argument('--ratios', type=float, nargs='+',
+                        help='target ratios of the loss-weight selection')
+    parser.add_argument('--ablations', nargs='*', metavar='LABEL')
+    parser.add_argument('--ablation-seeds', type=int, nargs='*')
+    parser.add_argument('--phis', type=float, nargs='*')
+    parser.add_argument('--phi-seeds', type=int, nargs='*')
+    parser.add_argument('--no-curve', action='store_true',
+                        help='skip the baseline on the longer schedule')
+    parser.add_argument('--epochs', type=int,
                         help='override every run\'s epochs (smoke tests)')
-    parser.add_argument('--num-train', type=int, default=None)
-    parser.add_argument('--num-val', type=int, default=None)
+    for split in ('train', 'holdout', 'val'):
+        parser.add_argument(f'--num-{split}', type=int,
+                            help='generated images (smoke tests)')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print the commands, run nothing')
+    parser.add_argument('--report-only', action='store_true',
+                        help='rewrite the results from the finished runs')
     parser.add_argument('--quiet', action='store_true',
                         help='no progress bars (logs still go to work dirs)')
-    parser.add_argument('--report-only', action='store_true',
-                        help='train nothing: rewrite the results from the '
-                        'runs that have finished')
-    args = parser.parse_args(argv)
-    if args.ablation_seeds is None:
-        args.ablation_seeds = args.seeds[:2]
-    if args.phi_seeds is None:
-        args.phi_seeds = args.ablation_seeds
-    return args
+    return parser.parse_args(argv)
 
 
-def environment(argv, report_only=False) -> str:
-    import mmcv
-    import mmdet
-    import mmengine
-    import mmrazor
-    import torch
-
-    import mmrazor_amd
-    cpu = platform.processor() or platform.machine()
-    if osp.isfile('/proc/cpuinfo'):
-        with open('/proc/cpuinfo') as f:
-            names = [line.split(':', 1)[1].strip() for line in f
-                     if line.startswith('model name')]
-        cpu = names[0] if names else cpu
-    try:
-        commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
-                                capture_output=True, text=True,
-                                cwd=ROOT).stdout.strip()
-    except OSError:
-        commit = 'unknown'
-    command = ' '.join(shlex.quote(a) for a in ['python',
-                                                 'scripts/benchmark.py'] +
-                       list(argv))
-    return '\n'.join([
-        '# Environment of the embedded benchmark', '',
-        f'- command: `{command}`' + (
-            ' (rewrites the results from the finished runs; they were '
-            'trained by the same command without `--report-only`, which '
-            'resumes where it stopped, in several invocations)'
-            if report_only else ''),
-        f'- commit: {commit}',
-        f'- machine: {cpu}, {os.cpu_count()} logical CPUs, no GPU used',
-        f'- python {platform.python_version()}, torch {torch.__version__}, '
-        f'mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, '
-        f'mmdet {mmdet.__version__}, mmrazor {mmrazor.__version__}, '
-        f'mmrazor_amd {mmrazor_amd.__version__}',
-        f'- torch threads: {torch.get_num_threads()}', ''
-    ])
+def load_setting(args) -> Setting:
+    setting = Setting.load(args.setting, ROOT)
+    if args.data_root:
+        setting.cfg.data.root = args.data_root
+    sizes = {f'num_{s}': getattr(args, f'num_{s}')
+             for s in ('train', 'holdout', 'val')
+             if getattr(args, f'num_{s}') is not None}
+    if sizes and setting.data.get('generate'):
+        setting.cfg.data.generate.update(sizes)
+    for key in ('seeds', 'ablation_seeds', 'phi_seeds', 'phis'):
+        value = getattr(args, key)
+        if value is not None:
+            setting.cfg[key] = value
+    if args.ratios:
+        setting.cfg.balance = dict(setting.get('balance') or {},
+                                   target_ratios=args.ratios)
+    if args.ablations is not None:
+        setting.cfg.ablations = {k: setting.ablations[k]
+                                 for k in args.ablations}
+    return setting
 
 
-def hidden_fractions(teacher_config, checkpoint, data_root, phis,
-                     num_images=64):
-    """Fraction of FPN positions AMD hides at each φ, on val images."""
-    import torch
-    from mmdet.apis import init_detector
-    from mmengine.config import Config
-    from mmengine.dataset import pseudo_collate
-    from mmdet.registry import DATASETS
-    from mmdet.utils import register_all_modules
+class Benchmark:
+    """The runs of one invocation, executed (or printed) in order."""
 
-    from mmrazor_amd.models import AdaptiveMasker
-    register_all_modules()
-    cfg = Config.fromfile(teacher_config)
-    cfg.test_dataloader.dataset.data_root = data_root.rstrip('/') + '/'
-    model = init_detector(cfg, checkpoint, device='cpu')
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    counts = {phi: [0, 0] for phi in phis}
-    with torch.no_grad():
-        for start in range(0, min(num_images, len(dataset)), 8):
-            items = [dataset[i] for i in range(
-                start, min(start + 8, num_images, len(dataset)))]
-            data = model.data_preprocessor(pseudo_collate(items), False)
-            for feature in model.extract_feat(data['inputs']):
-                for phi in phis:
-                    mask = AdaptiveMasker(phi=phi)(feature)
-                    counts[phi][0] += int((mask == 0).sum())
-                    counts[phi][1] += mask.numel()
-    return {phi: hidden / total for phi, (hidden, total) in counts.items()}
+    def __init__(self, setting: Setting, args) -> None:
+        self.setting, self.args = setting, args
+        self.planner = Planner(setting, args.work_dir, args.gpus, args.epochs)
+        self.labels = args.methods or self.planner.table_labels()
+        self.started = time.time()
+        self.planned = []
+        self.hidden = None  # phi -> share of hidden positions
 
+    def step(self, run, index: str) -> None:
+        self.planned.append(run)
+        if self.args.dry_run:
+            print(f'# [{index}] {run.name} ({run.group})\n{run.describe()}')
+            return
+        if self.args.report_only:
+            return
+        print(f'\n[{index}] {run.name} ({run.group})', flush=True)
+        execute(run, quiet=self.args.quiet)
+        self.publish()
 
-def write_results(args, argv, runs_by_group, teacher, fractions, started):
-    from mmrazor_amd.benchmark import report
-    os.makedirs(args.out, exist_ok=True)
+    def publish(self) -> None:
+        if not self.args.dry_run:
+            publish.write(self, ROOT)
 
-    def collect(runs):
-        return [r.metrics() for r in runs if r.done()]
+    def teacher(self) -> None:
+        run = self.planner.teacher()
+        self.step(run, 'teacher')
+        target = self.setting.teacher_checkpoint(self.planner.work_dir)
+        if target and run.checkpoint is None and not self.args.dry_run:
+            publish_checkpoint(run, target)
 
-    teacher_rows = {'teacher (R50-mini)': collect([teacher])}
-    methods = {label: collect(runs)
-               for label, runs in runs_by_group['methods'].items()}
-    ablations = {label: collect(runs)
-                 for label, runs in runs_by_group['ablations'].items()}
-    sweep = {phi: collect(runs) for phi, runs in runs_by_group['phi'].items()}
-    sweep = {phi: rows for phi, rows in sweep.items() if rows}
+    def select(self) -> None:
+        """Each method's target ratio, by its holdout mAP."""
+        ratios = self.setting.target_ratios or []
+        if len(ratios) < 2:
+            return
+        needed = [m for m in self.setting.methods if m in self.labels or (
+            m == 'AMD' and (self.setting.ablations or self.setting.phis))]
+        for method in needed:
+            runs = [self.planner.selection(method, r) for r in ratios]
+            for i, run in enumerate(runs, start=1):
+                self.step(run, f'selection {method} {i}/{len(runs)}')
+            if all(run.done() for run in runs):
+                scores = {run.info['target_ratio']: percent(run.result())
+                          for run in runs}
+                self.planner.ratios[method] = choose_ratio(scores)
+            elif self.args.dry_run:
+                self.planner.ratios[method] = '<chosen on holdout>'
 
-    lines = [
-        '# Embedded benchmark', '',
-        'COCO metrics (%) of mmdet\'s CocoMetric on the generated validation '
-        f'set ({args.data_root}/instances_val.json), mean ± sample std over '
-        'seeds. Teacher: RetinaNet, half-width ResNet-50; students: '
-        'RetinaNet, half-width ResNet-18; all trained from scratch here. '
-        'Δ mAP is against the baseline student. mAR is AR@100.', '',
-        '## Teacher and students (the layout of the paper\'s Table I)', '',
-        report.markdown_table({**teacher_rows, **methods},
-                              baseline='baseline'), ''
-    ]
-    if ablations:
-        reference = {'AMD': methods.get('AMD', [])}
-        lines += [
-            '## AMD ablations (Tables II-VI)', '',
-            'Seeds: ' + ', '.join(map(str, args.ablation_seeds)) + '. The '
-            'AMD row repeats the full method over the same seeds.', '',
-            report.markdown_table(
-                {
-                    'AMD': [m for r, m in zip(runs_by_group['methods']['AMD'],
-                                              reference['AMD'])
-                            if r.seed in args.ablation_seeds],
-                    **ablations
-                },
-                columns=report.COLUMNS), ''
-        ]
-    if sweep:
-        lines += ['## φ sweep (Fig. 4)', '',
-                  '| φ | hidden positions | seeds | mAP | mAR |',
-                  '|---|---|---|---|---|']
-        for phi, rows in sorted(sweep.items()):
-            hidden = fractions.get(phi)
-            hidden = f'{100 * hidden:.1f} %' if hidden is not None else ''
-            map_mean, map_std = report.mean_std([100 * m['mAP'] for m in rows])
-            mar_mean, mar_std = report.mean_std([100 * m['mAR'] for m in rows])
-            lines.append(f'| {phi:g} | {hidden} | {len(rows)} | '
-                         f'{map_mean:.1f} ± {map_std:.1f} | '
-                         f'{mar_mean:.1f} ± {mar_std:.1f} |')
-        lines += ['', 'Hidden positions: the share of teacher FPN positions '
-                  '(all five levels, 64 validation images) whose attention '
-                  'exceeds φ.', '']
-    if not args.report_only:
-        lines.append(f'Wall time of this invocation so far: '
-                     f'{(time.time() - started) / 60:.1f} min.')
-    lines.append('Per-run training and evaluation times are in '
-                 'embedded_benchmark.json.')
-    with open(osp.join(args.out, 'embedded_benchmark.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+    def runs(self):
+        setting, planner = self.setting, self.planner
+        yield from planner.methods(self.labels, setting.seeds)
+        if setting.students.get('curve') and not self.args.no_curve:
+            yield planner.baseline(setting.seeds[0], curve=True)
+        for label in setting.ablations or {}:
+            for seed in setting.get('ablation_seeds', []):
+                yield planner.ablation(label, seed)
+        default_phi = planner.config(setting.methods['AMD']).get(
+            'amd_loss', {}).get('masker', {}).get('phi')
+        for phi in setting.get('phis') or []:
+            for seed in setting.get('phi_seeds', []):
+                if phi != default_phi:  # the AMD runs of the table
+                    yield planner.phi(phi, seed)
 
-    raw = []
-    for group, entries in runs_by_group.items():
-        for key, runs in entries.items():
-            for run in runs:
-                if run.done():
-                    with open(run.metrics_file) as f:
-                        raw.append(dict(json.load(f), group=group,
-                                        label=str(key)))
-    with open(osp.join(args.out, 'embedded_benchmark.json'), 'w') as f:
-        json.dump(dict(teacher=collect([teacher]), runs=raw,
-                       hidden_fractions={str(k): v
-                                         for k, v in fractions.items()}),
-                  f, indent=2)
-    if any(methods.values()):
-        report.plot(osp.join(args.out, 'embedded_benchmark.png'),
-                    {**teacher_rows, **methods}, sweep,
-                    title='Embedded benchmark (RetinaNet R50-mini → '
-                    'R18-mini, generated COCO-format data)')
-    with open(osp.join(args.out, 'environment.md'), 'w') as f:
-        f.write(environment(argv, args.report_only))
+    def run(self) -> None:
+        if not self.args.dry_run:
+            summary = self.setting.prepare_data()
+            if summary is not None:
+                print(format_summary(summary))
+        self.teacher()
+        self.select()
+        runs = list(self.runs())
+        for i, run in enumerate(runs, start=1):
+            self.step(run, f'{i}/{len(runs)}')
+        self.publish()
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     os.chdir(ROOT)
-    sys.path.insert(0, ROOT)
     args = parse_args(argv)
-    from mmrazor_amd.benchmark import plan, runs
-    from mmrazor_amd.datasets import synthetic
-
-    started = time.time()
-    sizes = {k: v for k, v in (('num_train', args.num_train),
-                               ('num_val', args.num_val)) if v is not None}
-    print(synthetic.format_summary(
-        synthetic.generate_dataset(args.data_root, **sizes)))
-    common = plan.data_options(args.data_root)
-
-    teacher = plan.train_teacher(args.work_dir, args.data_root, args.epochs,
-                                 quiet=args.quiet,
-                                 train=not args.report_only)
-
-    def student(label, seed, extra=()):
-        run = plan.student_run(label, seed, args.work_dir, args.epochs, extra)
-        run.options += common
-        return run
-
-    groups = {
-        'methods': {label: [student(label, s) for s in args.seeds]
-                    for label in args.methods},
-        'ablations': {label: [student(label, s) for s in args.ablation_seeds]
-                      for label in args.ablations},
-        'phi': {},
-    }
-    for phi in args.phis:
-        if phi == 1.0 and 'AMD' in groups['methods']:
-            groups['phi'][phi] = [r for r in groups['methods']['AMD']
-                                  if r.seed in args.phi_seeds]
-        else:
-            groups['phi'][phi] = [
-                student('AMD', s, [f'{plan.AMD_LOSS}.phi={phi}'])
-                for s in args.phi_seeds
-            ]
-    fractions = hidden_fractions(
-        plan.TEACHER_CONFIG, plan.teacher_checkpoint(args.work_dir),
-        args.data_root, args.phis) if args.phis else {}
-
-    # every seed of the methods first, then ablations, then the sweep
-    order = [run for seed in args.seeds
-             for label in args.methods
-             for run in groups['methods'][label] if run.seed == seed]
-    order += [r for rs in groups['ablations'].values() for r in rs]
-    order += [r for rs in groups['phi'].values() for r in rs
-              if r not in order]
-    if args.report_only:
-        order = []
-    for index, run in enumerate(order, start=1):
-        print(f'\n[{index}/{len(order)}] {run.name}', flush=True)
-        runs.execute(run, quiet=args.quiet)
-        write_results(args, argv, groups, teacher, fractions, started)
-    if not order:  # --report-only, or nothing left to train
-        write_results(args, argv, groups, teacher, fractions, started)
-    print(open(osp.join(args.out, 'embedded_benchmark.md')).read())
+    args.argv = argv
+    setting = load_setting(args)
+    args.out = args.out or osp.join('results', setting.name)
+    Benchmark(setting, args).run()
+    if not args.dry_run:
+        print(open(osp.join(args.out, f'{setting.report}.md')).read())
 
 
 if __name__ == '__main__':

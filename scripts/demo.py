@@ -2,7 +2,8 @@
 
     python scripts/demo.py            # what `make demo` runs after the set-up
 
-Stages (each is skipped when its result exists; ``--redo`` repeats them):
+Stages of the ``embedded-demo`` setting (``configs/benchmark/``); each is
+skipped when its result exists, ``--redo`` repeats it:
 
 1. ``data``     generate the COCO-format dataset (data/synthetic_coco)
 2. ``teacher``  train the teacher, RetinaNet with a half-width ResNet-50
@@ -20,21 +21,28 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
 STAGES = ('data', 'teacher', 'baseline', 'amd', 'table')
+
+from mmrazor_amd.benchmark.plan import Planner  # noqa: E402
+from mmrazor_amd.benchmark.report import by_label, metrics_table  # noqa
+from mmrazor_amd.benchmark.runs import execute, publish_checkpoint  # noqa
+from mmrazor_amd.benchmark.setting import Setting  # noqa: E402
+from mmrazor_amd.datagen import format_summary  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--work-dir', default='work_dirs/embedded',
-                        help='where runs, checkpoints and the table go')
-    parser.add_argument('--data-root', default='data/synthetic_coco')
+    parser.add_argument('--setting', default='embedded-demo')
+    parser.add_argument('--work-dir', help='default work_dirs/<setting>')
+    parser.add_argument('--data-root', help='override the setting\'s')
     parser.add_argument('--redo', nargs='+', default=[], choices=STAGES,
                         metavar='STAGE',
                         help=f'stages to run again, among {", ".join(STAGES)}')
-    parser.add_argument('--num-train', type=int, default=None,
-                        help='training images (default: the generator\'s)')
-    parser.add_argument('--num-val', type=int, default=None)
-    parser.add_argument('--epochs', type=int, default=None,
+    for split in ('train', 'holdout', 'val'):
+        parser.add_argument(f'--num-{split}', type=int,
+                            help='generated images (smoke tests)')
+    parser.add_argument('--epochs', type=int,
                         help='override every run\'s epochs (smoke tests)')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
@@ -47,50 +55,44 @@ def header(index, text):
 def main(argv=None):
     args = parse_args(argv)
     os.chdir(ROOT)
-    sys.path.insert(0, ROOT)
-    from mmrazor_amd.benchmark import plan, report, runs
-    from mmrazor_amd.datasets import synthetic
+    setting = Setting.load(args.setting, ROOT)
+    if args.data_root:
+        setting.cfg.data.root = args.data_root
+    for split in ('train', 'holdout', 'val'):
+        value = getattr(args, f'num_{split}')
+        if value is not None:
+            setting.cfg.data.generate[f'num_{split}'] = value
+    planner = Planner(setting, args.work_dir, epochs=args.epochs)
 
     started = time.time()
-    header(1, f'data: {args.data_root}')
-    sizes = {
-        k: v for k, v in (('num_train', args.num_train),
-                          ('num_val', args.num_val)) if v is not None
-    }
-    summary = synthetic.generate_dataset(
-        args.data_root, overwrite='data' in args.redo, **sizes)
-    print(synthetic.format_summary(summary))
+    header(1, f'data: {setting.data_root}')
+    print(format_summary(setting.prepare_data(overwrite='data' in args.redo)))
 
-    common = plan.data_options(args.data_root)
-    header(2, f'teacher: {plan.TEACHER_CONFIG}')
-    teacher = plan.train_teacher(args.work_dir, args.data_root, args.epochs,
-                                 redo='teacher' in args.redo)
+    teacher = planner.teacher()
+    header(2, f'teacher: {teacher.config}')
+    execute(teacher, redo='teacher' in args.redo)
+    publish_checkpoint(teacher, setting.teacher_checkpoint(planner.work_dir))
 
-    students = {}
-    for index, (stage, label) in enumerate((('baseline', 'baseline'),
-                                            ('amd', 'AMD')), start=3):
-        run = plan.student_run(label, args.seed, args.work_dir,
-                               epochs=args.epochs, extra=())
-        run.options += common
+    results = [teacher.result()]
+    for index, (stage, run) in enumerate(
+            (('baseline', planner.baseline(args.seed)),
+             ('amd', planner.method('AMD', args.seed))), start=3):
         header(index, f'{stage}: {run.config}')
         # a redone teacher invalidates what was distilled from it
         redo = stage in args.redo or ('teacher' in args.redo
                                       and stage == 'amd')
-        students[label] = runs.execute(run, redo=redo)
+        execute(run, redo=redo)
+        results.append(run.result())
 
     header(5, 'table')
-    results = {
-        'teacher (R50-mini)': [teacher.metrics()],
-        'baseline (R18-mini)': [students['baseline']],
-        'AMD (R18-mini)': [students['AMD']],
-    }
-    table = report.markdown_table(results, baseline='baseline (R18-mini)')
+    table = metrics_table(by_label(results),
+                          reference=setting.baseline['label'])
     minutes = (time.time() - started) / 60
-    text = (f'Embedded demo, seed {args.seed}, COCO metrics on '
-            f'{args.data_root}/instances_val.json (%)\n\n{table}\n\n'
-            f'Wall time of this invocation: {minutes:.1f} min\n')
+    text = (f'Embedded demo ({setting.name}), seed {args.seed}, COCO metrics '
+            f'on {setting.data_root}{setting.split("test")[0]} (%)\n\n'
+            f'{table}\n\nWall time of this invocation: {minutes:.1f} min\n')
     print('\n' + text)
-    with open(osp.join(args.work_dir, 'demo_results.md'), 'w') as f:
+    with open(osp.join(planner.work_dir, 'demo_results.md'), 'w') as f:
         f.write(text)
     return results
 

@@ -1,5 +1,5 @@
-"""The embedded benchmark's bookkeeping, and smoke runs of the demo and the
-benchmark through the same scripts the README uses (tiny sizes)."""
+"""The benchmark's bookkeeping (settings, plan, tables) and smoke runs of the
+demo and the benchmark through the scripts the README uses (tiny sizes)."""
 import json
 import os
 import os.path as osp
@@ -9,64 +9,129 @@ import sys
 
 import pytest
 
-from conftest import ROOT
-from mmrazor_amd.benchmark import plan, report, runs
+from conftest import CONFIGS, ROOT
+from mmrazor_amd.benchmark import report, runs
+from mmrazor_amd.benchmark.plan import AMD_LOSS, Planner, flatten_options
+from mmrazor_amd.benchmark.setting import Setting
+
+TINY = osp.join(CONFIGS, 'benchmark_tiny.py')
 
 
-def metrics(value):
-    return {column: value for column in report.COLUMNS}
+def result(label, seed, value, group='methods'):
+    return dict(label=label, seed=seed, group=group,
+                metrics={column: value for column in report.COLUMNS})
 
 
 def test_mean_std_is_the_sample_standard_deviation():
-    values = [0.41, 0.43, 0.38, 0.40]
+    values = [41.0, 43.0, 38.0, 40.0]
     mean, std = report.mean_std(values)
-    assert mean == pytest.approx(statistics.fmean(values))
-    assert std == pytest.approx(statistics.stdev(values))
+    assert mean == pytest.approx(sum(values) / 4)
+    assert std == pytest.approx(
+        (sum((v - mean)**2 for v in values) / 3)**0.5)
     assert report.mean_std([0.5]) == (0.5, 0.0)
 
 
-def test_table_shows_percentages_spread_and_gain():
-    table = report.markdown_table(
-        {
-            'baseline': [metrics(0.30), metrics(0.32)],
-            'AMD': [metrics(0.35), metrics(0.37)],
-        },
-        baseline='baseline')
-    header, rule, base_row, amd_row = table.splitlines()
-    assert header.split(' | ')[2:4] == ['mAP', 'AP50']
-    assert header.endswith('Δ mAP |')
-    # 100 * mean(0.35, 0.37) = 36.0, sample std of (35, 37) = 1.414
-    assert amd_row.startswith('| AMD | 2 | 36.0 ± 1.4 |')
-    assert amd_row.endswith('| +5.0 |')  # 36.0 - 31.0
-    assert base_row.endswith('|  |')
+def test_gains_are_paired_by_seed():
+    # control 30, 32, 34; AMD 31, 34, 35: differences 1, 2, 1
+    control = [result('control', s, v) for s, v in
+               ((0, 0.30), (1, 0.32), (2, 0.34))]
+    amd = [result('AMD', s, v) for s, v in ((2, 0.35), (0, 0.31),
+                                           (1, 0.34))]
+    gain = report.paired_gain(amd, control)
+    assert gain['n'] == 3
+    assert gain['diffs'] == pytest.approx([1.0, 2.0, 1.0])
+    assert gain['mean'] == pytest.approx(4 / 3)
+    assert gain['std'] == pytest.approx(statistics.stdev([1, 2, 1]))
+    # pooled: root mean square of the two rows' seed stds (2.0 and 2.08)
+    pooled = ((4.0 + statistics.stdev([31, 34, 35])**2) / 2)**0.5
+    assert gain['pooled_std'] == pytest.approx(pooled)
+    table = report.by_label(control + amd)
+    text = report.metrics_table(table, reference='control')
+    header, _, control_row, amd_row = text.splitlines()
+    assert header.endswith('Δ mAP vs control |')
+    assert amd_row.startswith('| AMD | 3 | 33.3 ± 2.1 |')
+    assert amd_row.endswith('| +1.3 ± 0.6 |')
+    assert control_row.endswith('|  |')
+    gains = report.gains_table(table, 'control', ['AMD'])
+    assert '| AMD | 3 | +1.0, +2.0, +1.0 | +1.33 ± 0.58 |' in gains
+    assert gains.rstrip().endswith('| no |')  # 1.33 < 2 x 2.04
+
+
+def test_the_best_holdout_ratio_is_chosen_ties_nearest_one():
+    assert report.choose_ratio({0.25: 30.0, 1.0: 31.0, 4.0: 30.5}) == 1.0
+    assert report.choose_ratio({0.25: 32.0, 1.0: 31.0, 4.0: 32.0}) == 0.25
 
 
 def test_progress_is_counted_over_all_epochs():
     line = ('11/21 04:40:01 - mmengine - INFO - Epoch(train)  [2][ 40/250]'
             '  lr: 2.0e-02')
-    runs._progress.max_epochs = 4
-    assert runs._progress(runs._PROGRESS.search(line)) == (290, 1000)
+    assert runs.progress(runs._PROGRESS.search(line), 4) == (290, 1000)
     line = '11/21 04:50:01 - mmengine - INFO - Epoch(test) [ 20/63]    eta'
-    assert runs._progress(runs._PROGRESS.search(line)) == (20, 63)
+    assert runs.progress(runs._PROGRESS.search(line), None) == (20, 63)
 
 
-def test_runs_evaluate_once_and_carry_seed_teacher_and_overrides(tmp_path):
-    run = plan.student_run('AMD w/o Ada-Mask', 3, str(tmp_path), epochs=2)
-    options = run.cfg_options()
-    assert options[:3] == [
-        'randomness.seed=3', f'train_cfg.val_interval={runs.NO_VALIDATION}',
-        'train_cfg.max_epochs=2'
-    ]
-    assert f'{plan.AMD_LOSS}.ada_mask=False' in options
+def test_overrides_flatten_to_cfg_options_delete_first():
+    options = flatten_options('a.b', dict(
+        masker=dict(type='RandomMasker', ratio=0.65, _delete_=True),
+        clue=None))
+    assert options == ['a.b.masker._delete_=True',
+                       'a.b.masker.type=RandomMasker',
+                       'a.b.masker.ratio=0.65', 'a.b.clue=None']
+
+
+def test_runs_of_a_setting_carry_seed_teacher_weights_and_data(tmp_path):
+    setting = Setting.load(TINY, ROOT)
+    planner = Planner(setting, str(tmp_path), ratios={'AMD': 2.0})
     teacher = osp.join(str(tmp_path), 'teacher.pth')
+    amd = planner.method('AMD', 3)
+    options = amd.cfg_options()
+    assert options[0] == 'randomness.seed=3'
     assert f'model.teacher_ckpt={teacher}' in options
-    assert run.package == 'mmrazor'
-    baseline = plan.student_run('baseline', 3, str(tmp_path))
+    # the student starts from the benchmark's teacher (neck and head)
+    assert f'model.architecture.neck.init_cfg.checkpoint={teacher}' in options
+    assert ('model.architecture.bbox_head.init_cfg.checkpoint='
+            f'{teacher}') in options
+    assert 'custom_hooks.2.target_ratio=2.0' in options
+    assert 'custom_hooks.2.calibration_iters=1' in options
+    root = setting.data_root
+    assert f'test_evaluator.ann_file={root}instances_val.json' in options
+    assert f'val_evaluator.ann_file={root}instances_holdout.json' in options
+    assert amd.eval_split == 'test' and amd.package == 'mmrazor'
+
+    control = planner.control(3)
+    assert 'custom_hooks.2.scale=0.0' in control.options
+    assert 'custom_hooks.2.target_ratio=None' in control.options
+    selection = planner.selection('MGD', 0.5)
+    assert selection.eval_split == 'holdout'
+    assert (f'test_evaluator.ann_file={root}instances_holdout.json'
+            in selection.options)
+    baseline = planner.baseline(3)
     assert baseline.package == 'mmdet'
-    assert not any('teacher' in o for o in baseline.cfg_options())
-    phi = plan.phi_run(2.0, 3, str(tmp_path))
-    assert f'{plan.AMD_LOSS}.phi=2.0' in phi.options
-    assert len({run.work_dir, baseline.work_dir, phi.work_dir}) == 3
+    assert not any('teacher' in o or 'custom_hooks' in o
+                   for o in baseline.cfg_options())
+    ablation = planner.ablation('AMD w/o Ada-Channel', 1)
+    assert f'{AMD_LOSS}.clue=None' in ablation.options
+    phi = planner.phi(2.0, 1)
+    assert f'{AMD_LOSS}.masker.phi=2.0' in phi.options
+    dirs = {r.work_dir for r in (amd, control, selection, baseline,
+                                 ablation, phi, planner.baseline(3, True))}
+    assert len(dirs) == 7
+
+
+def test_a_second_setting_that_changes_only_data(tmp_path):
+    """A setting is a small file: this one inherits the tiny one and points
+    it at other generated data; every run follows."""
+    other = tmp_path / 'other_data.py'
+    other.write_text(f"_base_ = ['{TINY}']\n"
+                     "name = 'tiny-other-data'\n"
+                     "data = dict(root='elsewhere', generate=dict(seed=7))\n")
+    setting = Setting.load(str(other), ROOT)
+    tiny = Setting.load(TINY, ROOT)
+    assert setting.data.generate.seed == 7
+    assert setting.data.generate.num_train == tiny.data.generate.num_train
+    assert setting.students == tiny.students
+    run = Planner(setting, str(tmp_path)).baseline(0)
+    assert 'train_dataloader.dataset.data_root=elsewhere/' in run.options
 
 
 def run_script(script, *args):
@@ -78,7 +143,28 @@ def run_script(script, *args):
     return result.stdout
 
 
-TINY = ['--num-train', '16', '--num-val', '8', '--epochs', '1']
+@pytest.mark.parametrize('setting', ['retina', 'reppoints', 'faster-rcnn'])
+def test_dry_run_prints_distributed_commands_and_touches_nothing(
+        setting, tmp_path):
+    work = tmp_path / 'work'
+    out = run_script('benchmark.py', '--setting', setting, '--data-root',
+                     'data/coco', '--gpus', '8', '--work-dir', str(work),
+                     '--out', str(tmp_path / 'results'), '--dry-run')
+    assert not work.exists() and not (tmp_path / 'results').exists()
+    commands = [line for line in out.splitlines()
+                if line.startswith('python -m mim')]
+    trains = [c for c in commands if ' mim train ' in c]
+    tests = [c for c in commands if ' mim test ' in c]
+    assert all('--launcher pytorch --gpus 8' in c for c in commands)
+    assert len(tests) == len(trains) + 1  # the zoo teacher: test only
+    for label in ('baseline', 'control', 'fgd', 'mgd', 'amd'):
+        assert any(f'/methods/{label}/seed0 ' in c for c in trains), label
+    assert any('custom_hooks.2.scale=0.0' in c for c in trains)
+    assert all('data_root=data/coco/' in c for c in commands)
+
+
+TINY_DATA = ['--num-train', '16', '--num-val', '8', '--num-holdout', '4',
+             '--epochs', '1']
 
 
 @pytest.fixture(scope='module')
@@ -86,26 +172,27 @@ def demo(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp('demo')
     work, data = str(tmp_path / 'work'), str(tmp_path / 'data')
     out = run_script('demo.py', '--work-dir', work, '--data-root', data,
-                     *TINY)
+                     *TINY_DATA)
     return work, data, out
 
 
 @pytest.mark.slow
 def test_demo_runs_every_stage_and_skips_them_the_second_time(demo):
     work, data, out = demo
-    for stage in ('teacher', 'baseline/seed0', 'amd/seed0'):
+    for stage in ('teacher', 'methods/baseline/seed0', 'methods/amd/seed0'):
         assert osp.isfile(osp.join(work, stage, 'final.pth')), stage
         with open(osp.join(work, stage, 'metrics.json')) as f:
             assert set(json.load(f)['metrics']) == set(report.COLUMNS)
     assert osp.isfile(osp.join(work, 'teacher.pth'))
     with open(osp.join(work, 'demo_results.md')) as f:
         table = f.read()
-    assert '| AMD (R18-mini) | 1 |' in table
+    assert '| AMD | 1 |' in table and '| baseline | 1 |' in table
     assert '[5/5] table' in out
 
-    log = osp.join(work, 'amd', 'seed0', 'train.log')
+    log = osp.join(work, 'methods', 'amd', 'seed0', 'train.log')
     before = os.path.getmtime(log)
-    run_script('demo.py', '--work-dir', work, '--data-root', data, *TINY)
+    run_script('demo.py', '--work-dir', work, '--data-root', data,
+               *TINY_DATA)
     assert os.path.getmtime(log) == before  # nothing was trained again
 
 
@@ -115,7 +202,7 @@ def test_amd_parameters_are_saved_and_the_export_drops_them(demo, tmp_path):
 
     from mmrazor_amd.tools.export_student import export
     work, _, _ = demo
-    source = osp.join(work, 'amd', 'seed0', 'final.pth')
+    source = osp.join(work, 'methods', 'amd', 'seed0', 'final.pth')
     trained = torch.load(source, weights_only=True)['state_dict']
     amd_keys = [k for k in trained
                 if k.startswith('distiller.distill_losses.loss_amd.')]
@@ -141,46 +228,58 @@ def test_stock_mim_test_of_the_export_reports_the_distillation_metrics(
     checkpoint. The demo's one-epoch student scores 0 at the configs' score
     threshold, so both tests keep every box (``score_thr=0``), which makes
     the metrics non-zero and sensitive to any weight that differs."""
-    from mmrazor_amd.benchmark import plan
     from mmrazor_amd.benchmark.runs import Run, evaluate
     from mmrazor_amd.tools.export_student import export
     work, data, _ = demo
-    checkpoint = osp.join(work, 'amd', 'seed0', 'final.pth')
-    distilled = plan.student_run('AMD', 0, work)
+    setting = Setting.load('embedded-demo', ROOT)
+    setting.cfg.data.root = data
+    planner = Planner(setting, work)
+    checkpoint = osp.join(work, 'methods', 'amd', 'seed0', 'final.pth')
+    distilled = planner.method('AMD', 0)
     distilled.work_dir = str(tmp_path / 'distilled')
-    distilled.options += plan.data_options(data) + [
-        'model.architecture.test_cfg.score_thr=0.0']
-    os.makedirs(distilled.work_dir)
+    distilled.options += ['model.architecture.test_cfg.score_thr=0.0']
     expected = evaluate(distilled, checkpoint, quiet=True)
     assert any(value > 0 for value in expected.values()), expected
 
     target = str(tmp_path / 'student.pth')
     export(checkpoint, target)
-    exported = Run('exported student', 'mmdet', plan.STUDENT_CONFIG,
+    exported = Run('exported student', 'mmdet', setting.baseline['config'],
                    str(tmp_path / 'exported'), seed=0,
-                   options=plan.data_options(data) +
+                   options=setting.data_options() +
                    ['model.test_cfg.score_thr=0.0'])
     os.makedirs(exported.work_dir)
     assert evaluate(exported, target, quiet=True) == expected
 
 
 @pytest.mark.slow
-def test_benchmark_writes_tables_plot_and_environment(tmp_path):
+def test_benchmark_writes_tables_plots_json_and_environment(tmp_path):
+    """The tiny long-regime setting through scripts/benchmark.py: teacher,
+    AMD's loss-weight selection on the holdout split, baseline, control and
+    AMD, one ablation and the phi sweep."""
     work, data = str(tmp_path / 'work'), str(tmp_path / 'data')
     out_dir = str(tmp_path / 'results')
-    run_script('benchmark.py', '--work-dir', work, '--data-root', data,
-               '--out', out_dir, '--seeds', '0', '--methods', 'baseline',
-               'AMD', '--ablations', 'AMD w/o Ada-Channel', '--phis', '1.0',
-               '2.0', '--quiet', *TINY)
+    run_script('benchmark.py', '--setting', TINY, '--work-dir', work,
+               '--data-root', data, '--out', out_dir, '--methods',
+               'baseline', 'control', 'AMD', '--no-curve', '--quiet')
     with open(osp.join(out_dir, 'embedded_benchmark.md')) as f:
         text = f.read()
-    assert '| baseline | 1 |' in text and '| AMD | 1 |' in text
-    assert '| AMD w/o Ada-Channel | 1 |' in text
+    for row in ('| baseline | 1 |', '| control | 1 |', '| AMD | 1 |',
+                '| AMD w/o Ada-Channel | 1 |', '| AMD | 0.0 | 0.0 |'):
+        assert row in text, row
+    assert '## Gains over the control, paired by seed' in text
     assert '## φ sweep' in text and '| 2 |' in text
-    with open(osp.join(out_dir, 'embedded_benchmark.png'), 'rb') as f:
-        assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    for name in ('embedded_benchmark.png', 'embedded_benchmark_balance.png'):
+        with open(osp.join(out_dir, name), 'rb') as f:
+            assert f.read(8) == b'\x89PNG\r\n\x1a\n'
     with open(osp.join(out_dir, 'environment.md')) as f:
         assert 'scripts/benchmark.py' in f.read()
     with open(osp.join(out_dir, 'embedded_benchmark.json')) as f:
         raw = json.load(f)
-    assert {r['label'] for r in raw['runs']} >= {'baseline', 'AMD', '2.0'}
+    groups = {(r['group'], r['label']) for r in raw['runs']}
+    assert {('methods', 'AMD'), ('methods', 'control'), ('phi', '2'),
+            ('selection', 'AMD ratio 0.5'), ('teacher', 'teacher (R50-mini)')
+            } <= groups
+    amd = next(r for r in raw['runs'] if r['label'] == 'AMD')
+    assert amd['target_ratio'] == raw['ratios']['AMD']
+    assert amd['balance']['calibrated']
+    assert amd['training']['train']['distill.ratio']

@@ -1,111 +1,229 @@
-"""What the embedded demo and benchmark train: one place for configs,
-labels, overrides and work dirs, shared by ``scripts/demo.py`` and
-``scripts/benchmark.py``.
+"""The runs of a benchmark setting: what the demo and the benchmark train.
 
-Every student run uses the same teacher checkpoint, data and schedule; the
-distilled ones differ from each other only in their distillation losses.
+Every student run of a setting uses the same teacher checkpoint, data and
+schedule; the distilled ones differ only in their distillation losses. The
+groups, in the order :func:`plan` returns them:
+
+``teacher``    trained once (settings with ``teacher.train``)
+``selection``  each method at each target ratio of the setting's
+               ``balance``, one seed, scored on the holdout split
+``methods``    baseline, control and each method, per seed, scored on the
+               test split (methods at their selected ratio)
+``curve``      the baseline once on the setting's longer schedule
+``ablations``  AMD's ablations, per ablation seed
+``phi``        AMD at each phi of the sweep, per phi seed
+
+Each run's work dir is ``<work_dir>/<group>/<name>/seed<k>`` (the teacher's
+``<work_dir>/teacher``).
 """
 import os.path as osp
-import shutil
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence
 
-from .runs import Run, execute
+from mmengine.config import Config
 
-TEACHER_CONFIG = 'configs/embedded/retinanet_r50-mini_fpn_synthetic.py'
-STUDENT_CONFIG = 'configs/embedded/retinanet_r18-mini_fpn_synthetic.py'
-DISTILL_CONFIG = 'configs/distill/{method}/{method}_fpn_retina_r50-mini_retina_r18-mini_synthetic.py'  # noqa: E501
+from .runs import Run
+from .setting import Setting
+
+BALANCE_HOOK = 'DistillBalanceHook'
 AMD_LOSS = 'model.distiller.distill_losses.loss_amd'
 
-# label -> (package, config, overrides)
-METHODS: Dict[str, Tuple[str, str, List[str]]] = {
-    'baseline': ('mmdet', STUDENT_CONFIG, []),
-    'FGD': ('mmrazor', DISTILL_CONFIG.format(method='fgd'), []),
-    'MGD': ('mmrazor', DISTILL_CONFIG.format(method='mgd'), []),
-    'AMD': ('mmrazor', DISTILL_CONFIG.format(method='amd'), []),
-    # the distillation set-up with AMD's weight at 0: the student starts from
-    # the teacher's head and trains on the detection loss alone. It separates
-    # what the initialisation gives from what distillation gives.
-    'teacher-head init only': ('mmrazor',
-                               DISTILL_CONFIG.format(method='amd'),
-                               [f'{AMD_LOSS}.loss_weight=0.0']),
-}
-ABLATIONS: Dict[str, List[str]] = {
-    'AMD w/o Ada-Mask': [f'{AMD_LOSS}.ada_mask=False'],
-    'AMD w/o Ada-Channel': [f'{AMD_LOSS}.ada_channel=False'],
-    'AMD MBConv': [f'{AMD_LOSS}.generation=mbconv'],
-    'AMD dense x1': [f'{AMD_LOSS}.generation=dense_x1'],
-    'AMD clue within': [f'{AMD_LOSS}.clue_position=within'],
-    # a tenth of the loss weight (3.3e-4): whether a weaker feature loss
-    # helps where the rescaled COCO weight does not beat the control
-    'AMD weight x0.1': [f'{AMD_LOSS}.loss_weight=0.00033'],
-}
 
-
-def slug(label: str) -> str:
-    keep = [c.lower() if c.isalnum() else '-' for c in label]
+def slug(text: str) -> str:
+    keep = [c.lower() if c.isalnum() else '-' for c in str(text)]
     return '-'.join(filter(None, ''.join(keep).split('-')))
 
 
-def teacher_checkpoint(root: str = 'work_dirs/embedded') -> str:
-    """Where the trained teacher is kept for the distillation configs."""
-    return osp.join(root, 'teacher.pth')
-
-
-def teacher_run(root: str = 'work_dirs/embedded', epochs=None) -> Run:
-    return Run('teacher', 'mmdet', TEACHER_CONFIG, osp.join(root, 'teacher'),
-               seed=0, epochs=epochs)
-
-
-def student_run(label: str, seed: int, root: str = 'work_dirs/embedded',
-                epochs=None, extra: Sequence[str] = ()) -> Run:
-    """A run of METHODS[label], or of an AMD ablation."""
-    if label in METHODS:
-        package, config, options = METHODS[label]
-    else:
-        package, config = 'mmrazor', DISTILL_CONFIG.format(method='amd')
-        options = ABLATIONS[label]
-    options = list(options) + list(extra)
-    if package == 'mmrazor':
-        teacher = teacher_checkpoint(root)
-        options += [
-            f'model.teacher_ckpt={teacher}',
-            f'model.architecture.bbox_head.init_cfg.checkpoint={teacher}'
-        ]
-    # 'model.….phi=0.5' -> 'phi=0.5' (the key's last part and the value)
-    extra_names = [o.split('=', 1)[0].split('.')[-1] + '=' + o.split('=', 1)[1]
-                   for o in extra]
-    name = slug(label) + ''.join(f'_{slug(e)}' for e in extra_names)
-    return Run(f'{label}{"".join(" " + e for e in extra_names)} '
-               f'seed {seed}', package, config,
-               osp.join(root, name, f'seed{seed}'), seed=seed,
-               options=options, epochs=epochs)
-
-
-def phi_run(phi: float, seed: int, root: str = 'work_dirs/embedded',
-            epochs=None) -> Run:
-    return student_run('AMD', seed, root, epochs, [f'{AMD_LOSS}.phi={phi}'])
-
-
-def data_options(data_root: str) -> List[str]:
-    """``--cfg-options`` that point every config at ``data_root``."""
-    root = data_root.rstrip('/') + '/'
-    options = [f'{split}_dataloader.dataset.data_root={root}'
-               for split in ('train', 'val', 'test')]
-    options += [f'{split}_evaluator.ann_file={root}instances_val.json'
-                for split in ('val', 'test')]
+def flatten_options(prefix: str, override: Dict) -> List[str]:
+    """``--cfg-options`` of a nested override dict, ``_delete_`` first."""
+    options = []
+    items = sorted(override.items(), key=lambda kv: kv[0] != '_delete_')
+    for key, value in items:
+        if isinstance(value, dict):
+            options += flatten_options(f'{prefix}.{key}', value)
+        else:
+            options.append(f'{prefix}.{key}={value}')
     return options
 
 
-def train_teacher(root: str, data_root: str, epochs=None, redo=False,
-                  quiet=False, train=True) -> Run:
-    """Train (unless done) the shared teacher and put its checkpoint where
-    the distillation configs read it (:func:`teacher_checkpoint`)."""
-    run = teacher_run(root, epochs=epochs)
-    run.options += data_options(data_root)
-    if train or not run.done():
-        execute(run, redo=redo, quiet=quiet)
-    final = osp.join(run.work_dir, 'final.pth')
-    target = teacher_checkpoint(root)
-    if not osp.isfile(target) or osp.getmtime(target) < osp.getmtime(final):
-        shutil.copyfile(final, target)
-    return run
+class Planner:
+    """Builds the :class:`Run` objects of a setting.
+
+    Args:
+        setting: the loaded setting.
+        work_dir: root of the runs (default ``work_dirs/<name>``).
+        gpus: processes per run (distributed launch when > 1).
+        epochs: override every student's and the teacher's epochs (smoke).
+        ratios: the target ratio chosen for each method (selection);
+            missing methods use the setting's only ratio, or the config.
+    """
+
+    def __init__(self, setting: Setting, work_dir: Optional[str] = None,
+                 gpus: int = 0, epochs: Optional[int] = None,
+                 ratios: Optional[Dict[str, float]] = None) -> None:
+        self.setting = setting
+        self.work_dir = work_dir or osp.join('work_dirs', setting.name)
+        self.gpus = gpus
+        self.epochs = epochs
+        self.ratios = dict(ratios or {})
+        self._configs: Dict[str, Config] = {}
+
+    # ---------------------------------------------------------- config
+    def config(self, path: str) -> Config:
+        if path not in self._configs:
+            self._configs[path] = Config.fromfile(path)
+        return self._configs[path]
+
+    def balance_hook_index(self, path: str) -> int:
+        hooks = self.config(path).get('custom_hooks') or []
+        for index, hook in enumerate(hooks):
+            if str(hook.get('type', '')).endswith(BALANCE_HOOK):
+                return index
+        raise ValueError(f'{path} has no {BALANCE_HOOK} in custom_hooks')
+
+    def teacher_options(self, path: str) -> List[str]:
+        """Point ``model.teacher_ckpt`` and the student's ``Pretrained``
+        init configs that read it at the setting's teacher checkpoint."""
+        cfg = self.config(path)
+        wanted = self.setting.teacher_checkpoint(self.work_dir)
+        current = cfg.model.get('teacher_ckpt')
+        if wanted is None or current == wanted:
+            return []
+        options = [f'model.teacher_ckpt={wanted}']
+        for name, module in cfg.model.architecture.items():
+            init = module.get('init_cfg') if isinstance(module, dict) else None
+            if isinstance(init, dict) and init.get('checkpoint') == current:
+                options.append(
+                    f'model.architecture.{name}.init_cfg.checkpoint={wanted}')
+        return options
+
+    def balance_options(self, path: str, ratio: Optional[float] = None,
+                        scale: Optional[float] = None) -> List[str]:
+        prefix = f'custom_hooks.{self.balance_hook_index(path)}'
+        if scale is not None:
+            return [f'{prefix}.target_ratio=None', f'{prefix}.scale={scale}']
+        balance = self.setting.get('balance') or {}
+        options = [] if ratio is None else [f'{prefix}.target_ratio={ratio}']
+        for key in ('calibration_iters', 'grad_share_interval'):
+            if balance.get(key) is not None:
+                options.append(f'{prefix}.{key}={balance[key]}')
+        return options
+
+    def ratio(self, method: str) -> Optional[float]:
+        if method in self.ratios:
+            return self.ratios[method]
+        ratios = self.setting.target_ratios
+        return ratios[0] if ratios and len(ratios) == 1 else None
+
+    # ------------------------------------------------------------ runs
+    def _run(self, group: str, label: str, package: str, config: str,
+             seed: int, options: Sequence[str], name: str,
+             eval_split: str = 'test', curve: bool = False,
+             info: Optional[Dict] = None) -> Run:
+        students = self.setting.students
+        schedule = students['curve'] if curve else students
+        options = (self.setting.data_options(eval_split) +
+                   self.setting.schedule_options(curve) + list(options))
+        if package == 'mmrazor' and schedule.get('val_interval'):
+            # the in-training curve is the student's: skip the teacher's
+            # evaluation that SingleTeacherDistillValLoop adds
+            options.append('val_cfg.type=ValLoop')
+        return Run(
+            name=f'{label} seed {seed}', package=package, config=config,
+            work_dir=osp.join(self.work_dir, group, slug(name),
+                              f'seed{seed}'),
+            seed=seed, options=options, epochs=self.epochs, group=group,
+            label=label, eval_split=eval_split,
+            val_interval=schedule.get('val_interval'), gpus=self.gpus,
+            info=dict(info or {}))
+
+    def teacher(self) -> Run:
+        """The teacher's run: trained (``teacher.train``) or, without it,
+        the AMD config's teacher evaluated from its checkpoint."""
+        teacher = self.setting.teacher
+        train = teacher.get('train') or {}
+        options = self.setting.data_options('test') + list(
+            train.get('options', []))
+        config, checkpoint = teacher.get('config'), None
+        if train:
+            options.append(f'train_cfg.max_epochs={train["epochs"]}')
+        else:
+            amd = self.config(self.setting.methods['AMD']).model
+            # mim finds a config of the mmdet package by its file name
+            config = config or osp.basename(amd.teacher.cfg_path)
+            checkpoint = amd.teacher_ckpt
+        return Run(
+            name='teacher', package='mmdet', config=config,
+            work_dir=osp.join(self.work_dir, 'teacher'), seed=0,
+            options=options, epochs=self.epochs if train else None,
+            group='teacher', label=teacher['label'],
+            val_interval=train.get('val_interval'), gpus=self.gpus,
+            checkpoint=checkpoint)
+
+    def baseline(self, seed: int, curve: bool = False) -> Run:
+        label = self.setting.baseline['label']
+        return self._run('curve' if curve else 'methods', label, 'mmdet',
+                         self.setting.baseline['config'], seed, [],
+                         name=label, curve=curve)
+
+    def method(self, method: str, seed: int, group: str = 'methods',
+               ratio: Optional[float] = None, extra: Sequence[str] = (),
+               label: Optional[str] = None, eval_split: str = 'test',
+               name: Optional[str] = None) -> Run:
+        config = self.setting.methods[method]
+        ratio = self.ratio(method) if ratio is None else ratio
+        options = (self.teacher_options(config) +
+                   self.balance_options(config, ratio) + list(extra))
+        return self._run(group, label or method, 'mmrazor', config, seed,
+                         options, name=name or label or method,
+                         eval_split=eval_split,
+                         info=dict(method=method, target_ratio=ratio))
+
+    def control(self, seed: int) -> Run:
+        control = self.setting.control
+        config = self.setting.methods[control['method']]
+        options = (self.teacher_options(config) +
+                   self.balance_options(config, scale=0.0))
+        return self._run('methods', control['label'], 'mmrazor', config,
+                         seed, options, name=control['label'],
+                         info=dict(method=control['method'], scale=0.0))
+
+    def selection(self, method: str, ratio: float) -> Run:
+        seed = (self.setting.get('balance') or {}).get('selection_seed', 0)
+        return self.method(method, seed, group='selection', ratio=ratio,
+                           label=f'{method} ratio {ratio:g}',
+                           eval_split='holdout',
+                           name=f'{method}-r{ratio:g}')
+
+    def ablation(self, label: str, seed: int) -> Run:
+        key = self.setting.ablations[label]
+        amd = self.config(self.setting.methods['AMD'])
+        options = flatten_options(AMD_LOSS, amd.amd_ablations[key])
+        return self.method('AMD', seed, group='ablations', extra=options,
+                           label=label)
+
+    def phi(self, phi: float, seed: int) -> Run:
+        return self.method('AMD', seed, group='phi',
+                           extra=[f'{AMD_LOSS}.masker.phi={phi}'],
+                           label=f'{phi:g}', name=f'phi-{phi:g}')
+
+    def methods(self, labels: Iterable[str], seeds: Iterable[int]
+                ) -> List[Run]:
+        """Seed by seed: every label of the table (baseline, control,
+        methods), in the order given."""
+        control = self.setting.control['label']
+        baseline = self.setting.baseline['label']
+        runs = []
+        for seed in seeds:
+            for label in labels:
+                if label == baseline:
+                    runs.append(self.baseline(seed))
+                elif label == control:
+                    runs.append(self.control(seed))
+                else:
+                    runs.append(self.method(label, seed))
+        return runs
+
+    def table_labels(self) -> List[str]:
+        return ([self.setting.baseline['label'],
+                 self.setting.control['label']] +
+                list(self.setting.methods))

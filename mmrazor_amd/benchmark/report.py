@@ -1,114 +1,133 @@
-"""Tables and plots of benchmark results, in the layout of the paper.
+"""Tables of benchmark results in the layout of the paper, as markdown.
 
-Results are ``{label: [metrics of seed 0, metrics of seed 1, ...]}`` where
-each metrics dict maps the paper's column names (``mAP``, ``AP50``, ...,
-``AR_L``; see :data:`mmrazor_amd.benchmark.runs.METRICS`) to COCO values in
-[0, 1]. Tables print them as percentages, mean ± sample std over seeds.
+A result is the ``metrics.json`` of a run (:mod:`.runs`): ``label``,
+``group``, ``seed`` and ``metrics`` (the paper's columns, COCO values in
+[0, 1]). Tables print percentages, mean ± sample std over seeds. Gains
+against a reference row (the control) are *paired by seed*: the mean and
+the sample std of the per-seed differences.
 """
-import math
-import textwrap
-from typing import Dict, List, Optional, Sequence
+import statistics
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .runs import METRICS
 
 COLUMNS = list(METRICS.values())
-Results = Dict[str, List[Dict[str, float]]]
+Results = List[Dict]
 
 
-def mean_std(values: Sequence[float]):
+def percent(result: Dict, column: str = 'mAP') -> float:
+    return 100 * result['metrics'][column]
+
+
+def mean_std(values: Sequence[float]) -> Tuple[float, float]:
     """Mean and sample standard deviation (0 for a single value)."""
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    var = sum((v - mean)**2 for v in values) / (len(values) - 1)
-    return mean, math.sqrt(var)
+    values = list(values)
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return statistics.fmean(values), spread
 
 
-def _cell(values: Sequence[float]) -> str:
-    mean, std = mean_std([100 * v for v in values])
-    if len(values) < 2:
-        return f'{mean:.1f}'
-    return f'{mean:.1f} ± {std:.1f}'
+def cell(values: Sequence[float]) -> str:
+    mean, std = mean_std(values)
+    return f'{mean:.1f}' if len(values) < 2 else f'{mean:.1f} ± {std:.1f}'
 
 
-def markdown_table(results: Results,
-                   baseline: Optional[str] = None,
-                   columns: Sequence[str] = COLUMNS) -> str:
-    """One row per label; with ``baseline``, a Δ mAP column against it."""
+def by_label(results: Results, group: Optional[str] = None
+             ) -> Dict[str, Results]:
+    """Results per label, in first-seen order, sorted by seed."""
+    table: Dict[str, Results] = {}
+    for result in results:
+        if group is None or result['group'] == group:
+            table.setdefault(result['label'], []).append(result)
+    return {label: sorted(rows, key=lambda r: r['seed'])
+            for label, rows in table.items()}
+
+
+def paired_gain(rows: Results, reference: Results,
+                column: str = 'mAP') -> Optional[Dict]:
+    """Per-seed differences ``rows - reference`` over their common seeds:
+    ``mean``, ``std`` (sample), ``n``, ``diffs`` (in seed order) and
+    ``pooled_std`` (the root mean square of the two rows' seed stds)."""
+    ref = {r['seed']: percent(r, column) for r in reference}
+    pairs = [(percent(r, column), ref[r['seed']])
+             for r in sorted(rows, key=lambda r: r['seed'])
+             if r['seed'] in ref]
+    if not pairs:
+        return None
+    diffs = [a - b for a, b in pairs]
+    mean, std = mean_std(diffs)
+    spreads = [mean_std([a for a, _ in pairs])[1],
+               mean_std([b for _, b in pairs])[1]]
+    pooled = (sum(s * s for s in spreads) / 2)**0.5
+    return dict(mean=mean, std=std, n=len(diffs), diffs=diffs,
+                pooled_std=pooled)
+
+
+def metrics_table(table: Dict[str, Results],
+                  reference: Optional[str] = None,
+                  columns: Sequence[str] = COLUMNS,
+                  unpaired: Sequence[str] = ()) -> str:
+    """One row per label; with ``reference``, a column of the paired
+    mAP gain against it (mean ± std of the per-seed differences), left
+    empty for the ``unpaired`` labels (e.g. the teacher)."""
     header = ['Method', 'seeds'] + list(columns)
-    if baseline is not None:
-        header.append('Δ mAP')
-    lines = [
-        '| ' + ' | '.join(header) + ' |',
-        '|' + '|'.join(['---'] * len(header)) + '|',
-    ]
-    base_map = None
-    if baseline is not None and results.get(baseline):
-        base_map = mean_std([100 * m['mAP'] for m in results[baseline]])[0]
-    for label, runs in results.items():
-        if not runs:
+    if reference is not None:
+        header.append(f'Δ mAP vs {reference}')
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|' + '|'.join(['---'] * len(header)) + '|']
+    for label, rows in table.items():
+        if not rows:
             continue
-        row = [label, str(len(runs))]
-        row += [_cell([m[c] for m in runs]) for c in columns]
-        if baseline is not None:
-            if base_map is None or label == baseline:
-                row.append('')
-            else:
-                gain = mean_std([100 * m['mAP'] for m in runs])[0] - base_map
-                row.append(f'{gain:+.1f}')
+        row = [label, str(len(rows))]
+        row += [cell([percent(r, c) for r in rows]) for c in columns]
+        if reference is not None:
+            gain = (None if label == reference or label in unpaired else
+                    paired_gain(rows, table.get(reference, [])))
+            row.append('' if gain is None else
+                       f'{gain["mean"]:+.1f} ± {gain["std"]:.1f}'
+                       if gain['n'] > 1 else f'{gain["mean"]:+.1f}')
         lines.append('| ' + ' | '.join(row) + ' |')
     return '\n'.join(lines)
 
 
-def plot(path: str,
-         methods: Results,
-         sweep: Optional[Dict[float, List[Dict[str, float]]]] = None,
-         title: str = '') -> None:
-    """Bar chart of mAP/mAR per method (mean ± std), and the φ sweep."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+def gains_table(table: Dict[str, Results], reference: str,
+                labels: Sequence[str]) -> str:
+    """Paired mAP gains of ``labels`` over ``reference``, per seed, with
+    the test of the benchmark's bar: a gain above twice the pooled std."""
+    lines = ['| Method | seeds | per-seed Δ mAP | mean Δ ± std | pooled '
+             'seed std | Δ > 2 × pooled std |',
+             '|---|---|---|---|---|---|']
+    for label in labels:
+        gain = paired_gain(table.get(label, []), table.get(reference, []))
+        if gain is None:
+            continue
+        beats = gain['mean'] > 2 * gain['pooled_std']
+        lines.append(
+            f'| {label} | {gain["n"]} | '
+            + ', '.join(f'{d:+.1f}' for d in gain['diffs'])
+            + f' | {gain["mean"]:+.2f} ± {gain["std"]:.2f} | '
+            f'{gain["pooled_std"]:.2f} | {"yes" if beats else "no"} |')
+    return '\n'.join(lines)
 
-    panels = 2 if sweep else 1
-    fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 4.2),
-                             squeeze=False)
-    ax = axes[0][0]
-    labels = [label for label, runs in methods.items() if runs]
-    width = 0.38
-    for offset, metric, colour in ((-width / 2, 'mAP', '#1f77b4'),
-                                   (width / 2, 'mAR', '#ff7f0e')):
-        stats = [mean_std([100 * m[metric] for m in methods[label]])
-                 for label in labels]
-        positions = [i + offset for i in range(len(labels))]
-        ax.bar(positions, [s[0] for s in stats], width,
-               yerr=[s[1] for s in stats], capsize=3, label=metric,
-               color=colour)
-    ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, rotation=30, ha='right')
-    values = [100 * m[k] for label in labels for m in methods[label]
-              for k in ('mAP', 'mAR')]
-    if values:
-        ax.set_ylim(max(0.0, min(values) - 5), min(100.0, max(values) + 3))
-    ax.set_ylabel('COCO metric (%)')
-    ax.set_title('methods (mean ± std over seeds)')
-    ax.legend(loc='upper left')
-    ax.grid(axis='y', alpha=0.3)
 
-    if sweep:
-        ax = axes[0][1]
-        phis = sorted(sweep)
-        for metric, colour in (('mAP', '#1f77b4'), ('mAR', '#ff7f0e')):
-            stats = [mean_std([100 * m[metric] for m in sweep[phi]])
-                     for phi in phis]
-            ax.errorbar(phis, [s[0] for s in stats], [s[1] for s in stats],
-                        marker='o', capsize=3, label=metric, color=colour)
-        ax.set_xlabel('φ (attention threshold of the mask)')
-        ax.set_ylabel('COCO metric (%)')
-        ax.set_title('AMD φ sweep')
-        ax.legend()
-        ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(textwrap.fill(title, 60 * panels), fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+def selection_table(results: Results) -> str:
+    """Holdout mAP of each method at each target ratio."""
+    cells: Dict[str, Dict[float, float]] = {}
+    for result in results:
+        cells.setdefault(result['method'], {})[result['target_ratio']] = (
+            percent(result))
+    ratios = sorted({r for row in cells.values() for r in row})
+    lines = ['| Method | ' + ' | '.join(f'ratio {r:g}' for r in ratios) +
+             ' | chosen |', '|' + '---|' * (len(ratios) + 2)]
+    for method, row in cells.items():
+        best = choose_ratio(row)
+        lines.append(f'| {method} | ' + ' | '.join(
+            f'{row[r]:.1f}' if r in row else '' for r in ratios) +
+                     f' | {best:g} |')
+    return '\n'.join(lines)
+
+
+def choose_ratio(scores: Dict[float, float]) -> float:
+    """The ratio with the best holdout mAP; ties go to the ratio nearest 1
+    (the balance FGD's and MGD's authors aim for)."""
+    import math
+    return max(scores, key=lambda r: (round(scores[r], 6), -abs(math.log(r))))

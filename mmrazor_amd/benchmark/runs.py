@@ -1,25 +1,26 @@
-"""Train and evaluate one run of the embedded benchmark, resumably.
+"""Train and evaluate one benchmark run, resumably, through ``mim``.
 
 A :class:`Run` is one ``mim train`` of a config (mmdet for the teacher and
-the baseline student, mmrazor for distillation) with its overrides and seed,
-followed by one ``mim test`` of its last checkpoint. Both go through the same
-commands a user types, in subprocesses, so the benchmark exercises exactly the
-README's path. Each run owns a work dir:
+the baseline, mmrazor for distillation) with its overrides and seed,
+followed by one ``mim test`` of its last checkpoint. Both go through the
+commands a user types, in subprocesses; with ``gpus > 1`` they are launched
+distributed (``--launcher pytorch --gpus N``). Each run owns a work dir:
 
 ``<work_dir>/train.log``    the training log (mmengine's)
 ``<work_dir>/test.log``     the evaluation log
-``<work_dir>/metrics.json`` the COCO metrics, written last: its presence marks
+``<work_dir>/metrics.json`` the COCO metrics, the training curve and the
+                            loss balance, written last: its presence marks
                             the run as done and it is what reports read.
 
-An interrupted run resumes from its last checkpoint (``--resume``): the
-training loop restores the optimizer, the scheduler, the distiller's own
-parameters and the epoch/iteration counters.
+An interrupted run resumes from its last checkpoint (``--resume``).
 """
 import glob
 import json
 import os
 import os.path as osp
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 from tqdm import tqdm
+
+from .curves import read_scalars, summarise_training
 
 # CocoMetric keys -> the names used in tables (the paper's columns)
 METRICS = {
@@ -44,7 +47,6 @@ METRICS = {
 _PROGRESS = re.compile(r'Epoch\((train|test|val)\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]'
                        r'|Epoch\((test|val)\)\s+\[\s*(\d+)/(\d+)\]')
 
-
 NO_VALIDATION = 10**6  # a val_interval no schedule here reaches
 
 
@@ -54,16 +56,27 @@ class RunError(RuntimeError):
 
 @dataclass
 class Run:
-    """One benchmark entry: what to train and where.
+    """One benchmark entry: what to train, where, and how it is scored.
 
     Args:
-        name: short identifier, e.g. ``amd/seed0``.
-        package: ``'mmdet'`` (plain detector) or ``'mmrazor'`` (distillation).
+        name: readable identifier, e.g. ``AMD seed 0``.
+        package: ``'mmdet'`` (plain detector) or ``'mmrazor'``.
         config: config path, relative to the repository root.
         work_dir: where checkpoints, logs and ``metrics.json`` go.
         seed: ``randomness.seed`` of the run.
         options: extra ``--cfg-options`` (``key=value`` strings).
-        epochs: ``train_cfg.max_epochs`` override (None keeps the config's).
+        epochs: ``train_cfg.max_epochs`` override (None keeps the config's
+            or the options').
+        group, label: where the run goes in the report.
+        eval_split: the data split ``mim test`` scores (``test`` or
+            ``holdout``), recorded with the metrics.
+        val_interval: in-training validation every that many epochs
+            (on the holdout split); None: none.
+        gpus: processes of a distributed launch (``--launcher pytorch``);
+            0 or 1: one process.
+        info: extra fields copied into ``metrics.json``.
+        checkpoint: evaluate this checkpoint (a file or URL) instead of
+            training, e.g. a model-zoo teacher.
     """
     name: str
     package: str
@@ -72,6 +85,13 @@ class Run:
     seed: int = 0
     options: List[str] = field(default_factory=list)
     epochs: Optional[int] = None
+    group: str = ''
+    label: str = ''
+    eval_split: str = 'test'
+    val_interval: Optional[int] = None
+    gpus: int = 0
+    info: Dict = field(default_factory=dict)
+    checkpoint: Optional[str] = None
 
     @property
     def metrics_file(self) -> str:
@@ -80,20 +100,54 @@ class Run:
     def done(self) -> bool:
         return osp.isfile(self.metrics_file)
 
-    def metrics(self) -> Dict[str, float]:
+    def result(self) -> Dict:
         with open(self.metrics_file) as f:
-            return json.load(f)['metrics']
+            return json.load(f)
+
+    def metrics(self) -> Dict[str, float]:
+        return self.result()['metrics']
 
     def cfg_options(self) -> List[str]:
-        # No validation during training: the run is evaluated once, after.
-        options = [f'randomness.seed={self.seed}',
-                   f'train_cfg.val_interval={NO_VALIDATION}']
+        interval = self.val_interval or NO_VALIDATION
+        options = [f'randomness.seed={self.seed}'] + list(self.options)
         if self.epochs is not None:
             options.append(f'train_cfg.max_epochs={self.epochs}')
-        return options + list(self.options)
+        return options + [f'train_cfg.val_interval={interval}']
+
+    def _launch(self) -> List[str]:
+        if self.gpus > 1:
+            return ['--launcher', 'pytorch', '--gpus', str(self.gpus)]
+        return []
+
+    def train_command(self, resume: bool = False) -> List[str]:
+        command = [
+            sys.executable, '-m', 'mim', 'train', self.package, self.config,
+            *self._launch(), '--work-dir', self.work_dir
+        ]
+        if resume:
+            command.append('--resume')
+        return command + ['--cfg-options', *self.cfg_options()]
+
+    def test_command(self, checkpoint: str) -> List[str]:
+        return [
+            sys.executable, '-m', 'mim', 'test', self.package, self.config,
+            '--checkpoint', checkpoint, *self._launch(), '--work-dir',
+            osp.join(self.work_dir, 'test'), '--cfg-options',
+            *self.cfg_options()
+        ]
+
+    def describe(self) -> str:
+        """The commands of the run, as a user would type them."""
+        commands = [self.test_command(self.checkpoint or osp.join(
+            self.work_dir, 'final.pth'))]
+        if self.checkpoint is None:
+            commands.insert(0, self.train_command())
+        return '\n'.join(
+            ' '.join(shlex.quote(a) for a in ['python'] + command[1:])
+            for command in commands)
 
 
-def _checkpoint(work_dir: str) -> Optional[str]:
+def last_checkpoint(work_dir: str) -> Optional[str]:
     marker = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(marker):
         with open(marker) as f:
@@ -105,8 +159,8 @@ def _checkpoint(work_dir: str) -> Optional[str]:
     return found[-1] if found else None
 
 
-def _stream(command: List[str], log_file: str, desc: str,
-            quiet: bool) -> None:
+def _stream(command: List[str], log_file: str, desc: str, quiet: bool,
+            max_epochs: Optional[int]) -> None:
     """Run ``command``, log everything, draw a progress bar from its log."""
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     bar = None if quiet else tqdm(
@@ -120,7 +174,7 @@ def _stream(command: List[str], log_file: str, desc: str,
             log.write(line)
             match = _PROGRESS.search(line)
             if match and bar is not None:
-                done, total = _progress(match)
+                done, total = progress(match, max_epochs)
                 if bar.total != total:
                     bar.reset(total=total)
                 bar.n = done
@@ -131,26 +185,25 @@ def _stream(command: List[str], log_file: str, desc: str,
     if process.returncode != 0:
         with open(log_file) as f:
             tail = ''.join(f.readlines()[-30:])
-        raise RunError(f'{desc}: `{" ".join(command[:5])} ...` failed with '
+        raise RunError(f'{desc}: `{" ".join(command[:6])} ...` failed with '
                        f'exit status {process.returncode}. Last lines of '
                        f'{log_file}:\n{tail}')
 
 
-def _progress(match) -> tuple:
+def progress(match, max_epochs: Optional[int]) -> tuple:
     """(done, total) from an mmengine log line, counting over all epochs."""
     if match.group(1):  # Epoch(train) [e][i/n]
         epoch, it, per_epoch = (int(match.group(k)) for k in (2, 3, 4))
-        max_epochs = _progress.max_epochs or epoch
-        return (epoch - 1) * per_epoch + it, max_epochs * per_epoch
+        return (epoch - 1) * per_epoch + it, (max_epochs or epoch) * per_epoch
     return int(match.group(6)), int(match.group(7))
-
-
-_progress.max_epochs = None
 
 
 def _max_epochs(run: Run) -> Optional[int]:
     if run.epochs is not None:
         return run.epochs
+    for option in reversed(run.options):
+        if option.startswith('train_cfg.max_epochs='):
+            return int(option.split('=', 1)[1])
     from mmengine.config import Config
     return Config.fromfile(run.config).train_cfg.get('max_epochs')
 
@@ -161,16 +214,11 @@ def train(run: Run, quiet: bool = False) -> str:
     final = osp.join(run.work_dir, 'final.pth')
     if osp.isfile(final):
         return final
-    command = [
-        sys.executable, '-m', 'mim', 'train', run.package, run.config,
-        '--work-dir', run.work_dir, '--cfg-options', *run.cfg_options()
-    ]
-    if _checkpoint(run.work_dir):
-        command.append('--resume')
-    _progress.max_epochs = _max_epochs(run)
+    command = run.train_command(resume=last_checkpoint(run.work_dir)
+                                is not None)
     _stream(command, osp.join(run.work_dir, 'train.log'),
-            f'{run.name}: train', quiet)
-    last = _checkpoint(run.work_dir)
+            f'{run.name}: train', quiet, _max_epochs(run))
+    last = last_checkpoint(run.work_dir)
     if last is None:
         raise RunError(f'{run.name}: training ended without a checkpoint in '
                        f'{run.work_dir}')
@@ -181,16 +229,10 @@ def train(run: Run, quiet: bool = False) -> str:
 
 
 def evaluate(run: Run, checkpoint: str, quiet: bool = False) -> Dict:
-    """``mim test`` the checkpoint; write and return ``metrics.json``."""
+    """``mim test`` the checkpoint; return the metrics (table names)."""
     test_dir = osp.join(run.work_dir, 'test')
-    command = [
-        sys.executable, '-m', 'mim', 'test', run.package, run.config,
-        '--checkpoint', checkpoint, '--work-dir', test_dir, '--cfg-options',
-        *run.cfg_options()
-    ]
-    started = time.time()
-    _stream(command, osp.join(run.work_dir, 'test.log'),
-            f'{run.name}: evaluate', quiet)
+    _stream(run.test_command(checkpoint), osp.join(run.work_dir, 'test.log'),
+            f'{run.name}: evaluate', quiet, None)
     dumps = sorted(glob.glob(osp.join(test_dir, '*', '*.json')),
                    key=osp.getmtime)
     if not dumps:
@@ -200,36 +242,49 @@ def evaluate(run: Run, checkpoint: str, quiet: bool = False) -> Dict:
         raw = json.load(f)
     # CocoMetric reports nothing when the model detects nothing at all; the
     # COCO scores of an empty detection set are 0.
-    empty = not any(key in raw for key in METRICS)
-    metrics = {short: raw.get(key, 0.0) for key, short in METRICS.items()}
-    result = dict(
-        name=run.name,
-        config=run.config,
-        seed=run.seed,
-        options=run.options,
-        checkpoint=checkpoint,
-        metrics=metrics,
-        no_detections=empty,
-        eval_seconds=round(time.time() - started, 1))
-    with open(run.metrics_file, 'w') as f:
-        json.dump(result, f, indent=2)
-    return metrics
+    return {short: raw.get(key, 0.0) for key, short in METRICS.items()}
+
+
+def publish_checkpoint(run: Run, target: str) -> None:
+    """Copy the run's ``final.pth`` to ``target`` (e.g. the teacher that the
+    distillation configs read) when it is missing or older."""
+    final = osp.join(run.work_dir, 'final.pth')
+    if osp.isfile(final) and (not osp.isfile(target)
+                              or osp.getmtime(target) < osp.getmtime(final)):
+        os.makedirs(osp.dirname(target) or '.', exist_ok=True)
+        shutil.copyfile(final, target)
+
+
+def _balance_meta(checkpoint: str) -> Optional[Dict]:
+    """What DistillBalanceHook stored in the checkpoint, if anything."""
+    import mmrazor_amd  # noqa: F401  (the weights_only checkpoint policy)
+    from mmengine.runner.checkpoint import _load_checkpoint
+    state = _load_checkpoint(checkpoint, map_location='cpu')
+    return (state.get('meta') or {}).get('distill_balance')
 
 
 def execute(run: Run, redo: bool = False, quiet: bool = False,
             on_done: Optional[Callable[[Run], None]] = None) -> Dict:
     """Train and evaluate ``run`` unless it is done (or ``redo``)."""
     if redo and osp.isdir(run.work_dir):
-        import shutil
         shutil.rmtree(run.work_dir)
     if not run.done():
         started = time.time()
-        checkpoint = train(run, quiet)
+        os.makedirs(run.work_dir, exist_ok=True)
+        checkpoint = run.checkpoint or train(run, quiet)
         train_seconds = time.time() - started
-        evaluate(run, checkpoint, quiet)
-        with open(run.metrics_file) as f:
-            result = json.load(f)
-        result['train_seconds'] = round(train_seconds, 1)
+        started = time.time()
+        metrics = evaluate(run, checkpoint, quiet)
+        result = dict(
+            name=run.name, label=run.label, group=run.group, seed=run.seed,
+            config=run.config, options=run.options, checkpoint=checkpoint,
+            eval_split=run.eval_split, metrics=metrics,
+            no_detections=not any(metrics.values()),
+            train_seconds=round(train_seconds, 1),
+            eval_seconds=round(time.time() - started, 1),
+            balance=None if run.checkpoint else _balance_meta(checkpoint),
+            training=summarise_training(read_scalars(run.work_dir)),
+            **run.info)
         with open(run.metrics_file, 'w') as f:
             json.dump(result, f, indent=2)
     if on_done is not None:

@@ -1,0 +1,101 @@
+"""Where a measurement was taken: machine, software and how busy it was.
+
+Shared by the benchmark, the demo and the cost script, so that every
+reported figure carries the same description of its machine.
+"""
+import os
+import platform
+import shlex
+import subprocess
+from typing import Dict, Sequence
+
+# command-line fragments of the project's own heavy jobs
+HEAVY_JOBS = ('scripts/demo.py', 'scripts/benchmark.py', 'mim train',
+              'tools/train.py', 'mim test')
+
+
+def cpu_name() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine(device: str = 'cpu') -> Dict:
+    """The machine and the software stack (mmengine's ``collect_env`` plus
+    the CPU, the cores, the torch threads and the OpenMMLab versions)."""
+    import mmcv
+    import mmdet
+    import mmrazor
+    import torch
+    from mmengine.utils.dl_utils import collect_env
+
+    import mmrazor_amd
+    env = {k: v for k, v in collect_env().items()
+           if k != 'PyTorch compiling details'}
+    info = dict(
+        cpu=cpu_name(),
+        logical_cores=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
+        device=device,
+        mmcv=mmcv.__version__,
+        mmdet=mmdet.__version__,
+        mmrazor=mmrazor.__version__,
+        mmrazor_amd=mmrazor_amd.__version__,
+        **env)
+    if device.startswith('cuda'):
+        info['gpu'] = torch.cuda.get_device_name()
+    return info
+
+
+def busy() -> str:
+    """A sentence naming other heavy jobs and the load, or ''."""
+    others = []
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit() or int(pid) in (os.getpid(), os.getppid()):
+            continue
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                cmdline = f.read().replace(b'\0', b' ').decode(
+                    errors='replace')
+        except OSError:
+            continue
+        others += [f'{pid} ({job})' for job in HEAVY_JOBS if job in cmdline]
+    load = os.getloadavg()[0]
+    words = []
+    if others:
+        words.append('other heavy jobs run: ' + ', '.join(others))
+    if load > 0.5:
+        words.append(f'1-min load average {load:.2f}')
+    return '; '.join(words)
+
+
+def commit(root: str) -> str:
+    try:
+        return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                              capture_output=True, text=True,
+                              cwd=root).stdout.strip() or 'unknown'
+    except OSError:
+        return 'unknown'
+
+
+def markdown(script: str, argv: Sequence[str], root: str,
+             note: str = '') -> str:
+    """``environment.md``: the command, the commit, the machine."""
+    command = ' '.join(shlex.quote(a) for a in ['python', script, *argv])
+    info = machine()
+    lines = [
+        '# Environment', '', f'- command: `{command}`' +
+        (f' ({note})' if note else ''), f'- commit: {commit(root)}',
+        f'- machine: {info["cpu"]}, {info["logical_cores"]} logical CPUs, '
+        f'torch threads {info["torch_threads"]}, CUDA available: '
+        f'{info.get("CUDA available")}'
+    ]
+    lines += [f'- {key}: {value}' for key, value in info.items()
+              if key not in ('cpu', 'logical_cores', 'torch_threads',
+                             'CUDA available')]
+    return '\n'.join(lines) + '\n'

@@ -1,0 +1,211 @@
+"""Write a benchmark's results: markdown, JSON, figures, environment.
+
+:func:`write` takes the benchmark of ``scripts/benchmark.py`` (its setting,
+arguments, planner and planned runs) and rewrites everything in its output
+folder from the runs that have finished, so that it can be called after
+every run and with ``--report-only``.
+"""
+import json
+import os
+import os.path as osp
+import statistics
+from typing import Dict, List
+
+from . import environment, plots
+from .report import (COLUMNS, by_label, gains_table, mean_std,
+                     metrics_table, paired_gain, percent, selection_table)
+
+
+def _balance_lines(table: Dict[str, List[Dict]]) -> List[str]:
+    """Per label with a DistillBalanceHook record: the target ratio, the
+    calibrated weights, the logged loss ratio at the end of training and
+    the mean distillation share of the neck gradient."""
+    lines = ['| Method | target ratio | effective weights (mean over seeds) '
+             '| distill / detection loss at the last log | distillation '
+             'share of the neck gradient (mean) |', '|---|---|---|---|---|']
+    for label, rows in table.items():
+        balances = [r['balance'] for r in rows if r.get('balance')]
+        if not balances:
+            continue
+        weights: Dict[str, List[float]] = {}
+        for balance in balances:
+            measured = balance.get('measured') or {}
+            for key, value in measured.get('effective_weights', {}).items():
+                weights.setdefault(key.split('.', 1)[1], []).append(value)
+        ratios, shares = [], []
+        for row in rows:
+            train = row.get('training', {}).get('train', {})
+            ratios += [train['distill.ratio'][-1][1]] if train.get(
+                'distill.ratio') else []
+            shares += [v for _, v in train.get('distill.grad_share', [])]
+        target = balances[0].get('target_ratio')
+        cells = [
+            label, '' if target is None else f'{target:g}',
+            ', '.join(f'{k} {statistics.fmean(v):.3g}'
+                      for k, v in weights.items()),
+            f'{statistics.fmean(ratios):.3g}' if ratios else '',
+            f'{statistics.fmean(shares):.2f}' if shares else ''
+        ]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return lines
+
+
+def _gap_line(table, teacher_label, baseline, control) -> str:
+    teacher = table.get(teacher_label)
+    if not teacher:
+        return ''
+    t = percent(teacher[0])
+    parts = [f'teacher {t:.1f}']
+    for label in (baseline, control):
+        if table.get(label):
+            mean = mean_std([percent(r) for r in table[label]])[0]
+            parts.append(f'{label} {mean:.1f} (gap {t - mean:.1f})')
+    return '**Teacher–student gap** (mAP): ' + ', '.join(parts) + '.'
+
+
+def markdown(bench, results: List[Dict]) -> str:
+    setting = bench.setting
+    methods = by_label([r for r in results if r['group'] in ('teacher',
+                                                             'methods')])
+    control = setting.control['label']
+    baseline = setting.baseline['label']
+    test_split = setting.split('test')[0]
+    lines = [f'# Benchmark: {setting.name}', '', setting.title, '',
+             f'COCO metrics (%) of mmdet\'s CocoMetric on the test split '
+             f'({setting.data_root}{test_split}), mean ± sample std over '
+             'seeds. Δ is against the control (the distillation set-up with '
+             'the distillation loss multiplied by 0), paired by seed. mAR is '
+             'AR@100.', '', '## Teacher and students', '',
+             metrics_table(methods, reference=control,
+                           unpaired=[setting.teacher['label']]), '',
+             _gap_line(methods, setting.teacher['label'], baseline,
+                       control), '',
+             '## Gains over the control, paired by seed', '',
+             gains_table(methods, control,
+                         [label for label in methods
+                          if label not in (control,
+                                           setting.teacher['label'])]), '']
+    selection = [r for r in results if r['group'] == 'selection']
+    if selection:
+        lines += ['## Loss weights, chosen on the holdout split', '',
+                  'Each method trained once (seed '
+                  f'{selection[0]["seed"]}) at each target ratio of '
+                  'DistillBalanceHook (weighted distillation loss / '
+                  'detection loss over the first iterations); holdout mAP '
+                  '(%). The tables use the chosen ratio.', '',
+                  selection_table(selection), '']
+    balance = _balance_lines(methods)
+    if len(balance) > 2:
+        lines += ['## Loss balance during training', ''] + balance + ['']
+    curve = [r for r in results if r['group'] == 'curve']
+    if curve:
+        lines += ['## Has the baseline converged?', '',
+                  '| run | ' + ' | '.join(['holdout mAP at epoch']) + ' |',
+                  '|---|---|']
+        for row in methods.get(baseline, [])[:1] + curve:
+            points = ', '.join(f'{v["epoch"]}: {100 * v["mAP"]:.1f}'
+                               for v in row['training']['val'])
+            lines.append(f'| {row["name"]} ({row["group"]}) | {points} |')
+        lines.append('')
+    ablations = by_label([r for r in results if r['group'] == 'ablations'])
+    if ablations:
+        seeds = sorted({r['seed'] for rows in ablations.values()
+                        for r in rows})
+        amd = [r for r in methods.get('AMD', []) if r['seed'] in seeds]
+        lines += ['## AMD ablations', '', 'Δ is against AMD, paired by '
+                  'seed.', '',
+                  metrics_table({'AMD': amd, **ablations}, reference='AMD'),
+                  '']
+    sweep = phi_sweep(bench, results)
+    if sweep:
+        lines += ['## φ sweep', '', '| φ | hidden positions | seeds | mAP | '
+                  'mAR | Δ mAP vs control |', '|---|---|---|---|---|---|']
+        for phi, rows in sorted(sweep.items()):
+            hidden = (bench.hidden or {}).get(phi)
+            gain = paired_gain(rows, methods.get(control, []))
+            lines.append(
+                f'| {phi:g} | '
+                f'{"" if hidden is None else f"{100 * hidden:.1f} %"} | '
+                f'{len(rows)} | ' + ' | '.join(
+                    f'{m:.1f} ± {s:.1f}' for m, s in (
+                        mean_std([percent(r, c) for r in rows])
+                        for c in ('mAP', 'mAR'))) +
+                (f' | {gain["mean"]:+.1f} ± {gain["std"]:.1f} |'
+                 if gain else ' | |'))
+        lines += ['', 'Hidden positions: the share of the teacher\'s FPN '
+                  'positions (all levels, 64 images) whose attention '
+                  'exceeds φ.', '']
+    hours = sum(r.get('train_seconds', 0) + r.get('eval_seconds', 0)
+                for r in results) / 3600
+    lines.append(f'Training and evaluation time of the {len(results)} runs: '
+                 f'{hours:.1f} h on the machine of environment.md; per run '
+                 'in the JSON.')
+    return '\n'.join(lines) + '\n'
+
+
+def phi_sweep(bench, results: List[Dict]) -> Dict[float, List[Dict]]:
+    """phi -> runs: the sweep's runs plus the table's AMD runs at the
+    config's phi (on the phi seeds)."""
+    setting = bench.setting
+    sweep: Dict[float, List[Dict]] = {}
+    for row in results:
+        if row['group'] == 'phi':
+            sweep.setdefault(float(row['label']), []).append(row)
+    default = bench.planner.config(setting.methods['AMD']).amd_loss.masker
+    if sweep and 'phi' in default:
+        seeds = setting.get('phi_seeds', [])
+        sweep[float(default.phi)] = [
+            r for r in results if r['group'] == 'methods'
+            and r['label'] == 'AMD' and r['seed'] in seeds]
+    return {phi: rows for phi, rows in sweep.items() if rows}
+
+
+def write(bench, root: str) -> None:
+    setting, args = bench.setting, bench.args
+    os.makedirs(args.out, exist_ok=True)
+    results = [run.result() for run in bench.planned if run.done()]
+    if not results:
+        return
+    stem = osp.join(args.out, setting.report)
+    phis = sorted({float(r['label']) for r in results if r['group'] == 'phi'})
+    teacher = osp.join(bench.planner.work_dir, 'teacher.pth')
+    if phis and bench.hidden is None and osp.isfile(teacher):
+        from .masks import hidden_fractions
+        split = 'holdout' if setting.split('holdout') else 'test'
+        default = bench.planner.config(
+            setting.methods['AMD']).amd_loss.masker.get('phi', 1.0)
+        bench.hidden = hidden_fractions(
+            setting.teacher['config'], teacher,
+            setting.data_options(split), sorted(set(phis) | {default}))
+    with open(stem + '.md', 'w') as f:
+        f.write(markdown(bench, results))
+    with open(stem + '.json', 'w') as f:
+        json.dump(dict(setting=setting.describe(), columns=COLUMNS,
+                       ratios=bench.planner.ratios, runs=results,
+                       hidden_fractions={str(k): v for k, v in
+                                         (bench.hidden or {}).items()}),
+                  f, indent=1)
+    methods = by_label([r for r in results if r['group'] in ('teacher',
+                                                             'methods')])
+    control = setting.control['label']
+    gained = [label for label in methods
+              if label not in (control, setting.teacher['label'])]
+    plots.results_figure(stem + '.png', methods, control, gained,
+                         phi_sweep(bench, results), setting.title)
+    curves = {label: rows for label, rows in methods.items()
+              if any(r.get('training', {}).get('val') for r in rows)}
+    for row in results:
+        if row['group'] == 'curve':
+            curves[f'{row["label"]}, longer schedule'] = [row]
+    if curves:
+        plots.curves_figure(stem + '_curves.png', curves, setting.title)
+    first = {label: rows[0] for label, rows in methods.items()
+             if rows and rows[0].get('training', {}).get('train', {}).get(
+                 'distill.ratio')}
+    if first:
+        plots.balance_figure(stem + '_balance.png', first, setting.title)
+    note = ('results rewritten from finished runs' if args.report_only else
+            'resumable; the runs may come from several invocations')
+    with open(osp.join(args.out, 'environment.md'), 'w') as f:
+        f.write(environment.markdown('scripts/benchmark.py', args.argv, root,
+                                     note))

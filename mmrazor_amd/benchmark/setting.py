@@ -1,0 +1,174 @@
+"""A benchmark setting: one small config file that says what to compare.
+
+A setting (``configs/benchmark/<name>.py``, an mmengine config, so settings
+inherit from each other with ``_base_``) holds every fact of one benchmark
+regime that the demo, the benchmark, the pictures and the cost script need:
+
+``name``, ``title``, ``report``
+    results go to ``results/<name>/<report>.{md,json,png}``, runs to
+    ``work_dirs/<name>/``.
+``data``
+    ``root``; ``generate`` (arguments of the embedded generator, or None
+    for data that already exists, e.g. COCO); ``splits``: ``train``,
+    ``test`` (the final tables) and optionally ``holdout`` (training-like
+    images held out from training: loss weights and schedules are chosen on
+    them), each ``(annotation file, image folder)`` under ``root``.
+``teacher``
+    ``label`` and either ``train=dict(epochs=..., options=[...])`` with
+    ``config`` (mmdet) to train it once into ``<work_dir>/teacher.pth``, or
+    nothing more: the teacher config and checkpoint of the AMD distillation
+    config (a model-zoo teacher) are evaluated.
+``baseline``, ``methods``, ``control``, ``ablations``, ``phis``
+    the student config, the distillation config of each method, which
+    method's config (at loss scale 0) is the control, AMD's ablations
+    (label -> key of ``amd_ablations`` in the AMD config) and the phi sweep.
+``students``
+    ``epochs`` and ``options`` (cfg options of the schedule) of every
+    student run; ``curve``, optionally, a longer schedule the baseline runs
+    once to show whether its accuracy has flattened.
+``balance``
+    ``target_ratios``: the ratios of DistillBalanceHook tried for each
+    method on the holdout split (the best one is used for the tables), or
+    None to keep the configs' weights; ``selection_seed``; optionally
+    ``calibration_iters`` (else the hook's default) and
+    ``grad_share_interval`` (measure the distillation share of the
+    student-neck gradient every that many iterations).
+``seeds``, ``ablation_seeds``, ``phi_seeds``
+    default seeds of each group (the command line can override them).
+"""
+import os.path as osp
+from typing import Dict, List, Optional, Tuple
+
+from mmengine.config import Config
+
+SETTINGS_DIR = osp.join('configs', 'benchmark')
+REQUIRED = ('name', 'report', 'data', 'teacher', 'baseline', 'methods',
+            'students', 'seeds')
+
+
+def merge_cfg_options(cfg: Config, options: List[str]) -> Config:
+    """Merge ``--cfg-options`` strings (``key=value``, as the runs pass
+    them to ``mim``) into ``cfg``, parsed as mmengine parses them."""
+    import argparse
+
+    from mmengine.config import DictAction
+    parsed = argparse.Namespace()
+    DictAction(option_strings=[], dest='options')(None, parsed, list(options))
+    cfg.merge_from_dict(parsed.options)
+    return cfg
+
+
+class SettingError(ValueError):
+    """A setting file is missing or incomplete."""
+
+
+def setting_path(name_or_path: str, root: str = '.') -> str:
+    """``configs/benchmark/<name>.py``, or the path itself if it is one."""
+    if name_or_path.endswith('.py'):
+        return name_or_path
+    return osp.join(root, SETTINGS_DIR, f'{name_or_path}.py')
+
+
+def available_settings(root: str = '.') -> List[str]:
+    import glob
+    return sorted(
+        osp.splitext(osp.basename(p))[0]
+        for p in glob.glob(osp.join(root, SETTINGS_DIR, '*.py')))
+
+
+class Setting:
+    """A loaded setting; attribute access reads the config's fields."""
+
+    def __init__(self, cfg: Config, path: str) -> None:
+        missing = [key for key in REQUIRED if key not in cfg]
+        if missing:
+            raise SettingError(f'the setting {path} lacks {missing}')
+        self.cfg = cfg
+        self.path = path
+
+    @classmethod
+    def load(cls, name_or_path: str, root: str = '.') -> 'Setting':
+        path = setting_path(name_or_path, root)
+        if not osp.isfile(path):
+            raise SettingError(
+                f'no benchmark setting {name_or_path!r} ({path}); the '
+                f'settings are {", ".join(available_settings(root))}')
+        return cls(Config.fromfile(path), path)
+
+    def __getattr__(self, key):
+        cfg = self.__dict__.get('cfg')
+        if cfg is None or key not in cfg:
+            raise AttributeError(key)
+        return cfg[key]
+
+    def get(self, key, default=None):
+        return self.cfg.get(key, default)
+
+    # ------------------------------------------------------------ data
+    @property
+    def data_root(self) -> str:
+        return self.data['root'].rstrip('/') + '/'
+
+    def split(self, name: str) -> Optional[Tuple[str, str]]:
+        """``(annotation file, image folder)`` of a split, or None."""
+        pair = self.data['splits'].get(name)
+        return None if pair is None else tuple(pair)
+
+    def data_options(self, eval_split: str = 'test',
+                     val_split: Optional[str] = None) -> List[str]:
+        """``--cfg-options`` that point a config at this setting's data:
+        training on ``train``, ``test_*`` on ``eval_split`` and ``val_*``
+        (in-training validation) on ``val_split`` (default the holdout
+        split when there is one, else ``eval_split``)."""
+        if val_split is None:
+            val_split = 'holdout' if self.split('holdout') else eval_split
+        root = self.data_root
+        train_ann, train_img = self.split('train')
+        options = [
+            f'train_dataloader.dataset.data_root={root}',
+            f'train_dataloader.dataset.ann_file={train_ann}',
+            f'train_dataloader.dataset.data_prefix.img={train_img}',
+        ]
+        for key, split in (('val', val_split), ('test', eval_split)):
+            ann, img = self.split(split)
+            options += [
+                f'{key}_dataloader.dataset.data_root={root}',
+                f'{key}_dataloader.dataset.ann_file={ann}',
+                f'{key}_dataloader.dataset.data_prefix.img={img}',
+                f'{key}_evaluator.ann_file={root}{ann}',
+            ]
+        return options
+
+    # -------------------------------------------------------- students
+    def schedule_options(self, curve: bool = False) -> List[str]:
+        schedule = self.students['curve'] if curve else self.students
+        return [f'train_cfg.max_epochs={schedule["epochs"]}'] + list(
+            schedule.get('options', []))
+
+    @property
+    def target_ratios(self) -> Optional[List[float]]:
+        balance = self.get('balance') or {}
+        ratios = balance.get('target_ratios')
+        return None if not ratios else [float(r) for r in ratios]
+
+    def teacher_checkpoint(self, work_dir: str) -> Optional[str]:
+        """The trained teacher (``<work_dir>/teacher.pth``), the given
+        ``teacher.checkpoint``, or None: the methods' configs' own."""
+        if self.teacher.get('train'):
+            return osp.join(work_dir, 'teacher.pth')
+        return self.teacher.get('checkpoint')
+
+    def prepare_data(self, overwrite: bool = False) -> Optional[Dict]:
+        """Generate the setting's data (reused when it exists); return the
+        generator's summary, or None for data the setting does not make."""
+        generate = self.data.get('generate')
+        if not generate:
+            return None
+        from mmrazor_amd.datagen import generate_dataset
+        return generate_dataset(self.data['root'], overwrite=overwrite,
+                                **generate)
+
+    def describe(self) -> Dict:
+        """The fields that the results' JSON records."""
+        return {key: self.cfg[key] for key in self.cfg
+                if not key.startswith('_')}
