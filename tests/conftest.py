@@ -58,23 +58,30 @@ def python():
 @pytest.fixture(scope='session')
 def synthetic_tiny(tmp_path_factory):
     """16 training and 4 validation images of the embedded generator."""
-    from mmrazor_amd.datasets.synthetic import generate_dataset
+    from mmrazor_amd.datagen import generate_dataset
     root = str(tmp_path_factory.mktemp('synthetic_tiny'))
-    generate_dataset(root, num_train=16, num_val=4, workers=1)
+    generate_dataset(root, num_train=16, num_val=4, num_holdout=4, workers=1)
     return root
 
 
 def tiny_train_command(work_dir, data_root, *options, nproc=1,
-                       resume=False):
-    """``mmrazor_amd.tools.train`` on tests/configs/distill_synthetic_tiny.py,
-    on one process or, with ``nproc > 1``, through tools/dist_train.sh
-    (torchrun; on this CPU machine, gloo)."""
+                       resume=False, launcher='dist_train.sh'):
+    """Train tests/configs/distill_synthetic_tiny.py on ``nproc`` processes:
+    one process through ``scripts/train.py``; several through
+    ``launcher``: scripts/dist_train.sh (torchrun) or the stock
+    ``mim train mmrazor --launcher pytorch --gpus N`` (torch's legacy
+    launcher); on this CPU machine both use gloo."""
     config = osp.join(CONFIGS, 'distill_synthetic_tiny.py')
-    if nproc > 1:  # the README's command (PORT and PYTHON: tiny_train_env)
-        command = ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), config,
+    if nproc > 1 and launcher == 'mim':
+        command = [sys.executable, '-m', 'mim', 'train', 'mmrazor', config,
+                   '--launcher', 'pytorch', '--gpus', str(nproc), '--port',
+                   '29512']
+    elif nproc > 1:  # the README's command (PORT and PYTHON: tiny_train_env)
+        command = ['bash', osp.join(ROOT, 'scripts', 'dist_train.sh'), config,
                    str(nproc)]
     else:
-        command = [sys.executable, '-m', 'mmrazor_amd.tools.train', config]
+        command = [sys.executable, osp.join(ROOT, 'scripts', 'train.py'),
+                   config]
     command += ['--work-dir', str(work_dir)]
     if resume:
         command.append('--resume')

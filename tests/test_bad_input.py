@@ -245,15 +245,21 @@ def test_a_work_dir_that_cannot_be_written_is_named(tmp_path):
     assert os.listdir(tmp_path / 'new' / 'work') == []
 
 
-def test_local_rank_is_accepted_in_both_spellings(monkeypatch):
-    monkeypatch.delenv('LOCAL_RANK', raising=False)
-    assert train_tool.normalise_local_rank(
+def test_local_rank_is_accepted_in_both_spellings():
+    from mmrazor_amd.compat.distributed import (accept_local_rank,
+                                                is_mmrazor_tool)
+    assert accept_local_rank(
         ['cfg.py', '--local-rank=1', '--launcher', 'pytorch']) == [
-            'cfg.py', '--launcher', 'pytorch']
-    assert os.environ['LOCAL_RANK'] == '1'
-    assert train_tool.normalise_local_rank(['--local_rank', '3', 'x']) == [
-        'x']
-    assert os.environ['LOCAL_RANK'] == '1'  # torchrun's value is kept
+            'cfg.py', '--local_rank=1', '--launcher', 'pytorch']
+    assert accept_local_rank(['--local-rank', '3', 'x']) == [
+        '--local_rank', '3', 'x']
+    assert accept_local_rank(['--local_rank=2']) == ['--local_rank=2']
+    import mmrazor
+    tools = osp.join(osp.dirname(mmrazor.__file__), '.mim', 'tools')
+    assert is_mmrazor_tool(osp.join(tools, 'train.py'))
+    assert is_mmrazor_tool(osp.join(tools, 'test.py'))
+    assert not is_mmrazor_tool('/somewhere/else/tools/train.py')
+    assert not is_mmrazor_tool(osp.join(tools, 'analysis.py'))
 
 
 @pytest.mark.slow
@@ -281,7 +287,7 @@ def test_the_train_command_stops_before_training(case, synthetic_tiny,
         tiny_train_command(work_dir, data_root, *options),
         env=tiny_train_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == status
-    assert 'mmrazor_amd.tools.train: error: ' + '' in result.stderr
+    assert 'train.py: error: ' in result.stderr
     assert expected in result.stderr
     assert 'Traceback' not in result.stderr
 

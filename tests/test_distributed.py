@@ -1,6 +1,9 @@
 """Multi-process training with torch.distributed (gloo, CPU): two processes
-of ``mmrazor_amd.tools.train`` under torchrun against one process with the
-same total batch, on the embedded AMD setting at test size."""
+against one process with the same total batch, on the embedded AMD setting
+at test size. The two processes are started by the README's commands:
+``scripts/dist_train.sh`` (torchrun) and the stock
+``mim train mmrazor --launcher pytorch --gpus 2`` (torch.distributed.launch,
+which passes ``--local-rank``)."""
 import json
 import subprocess
 
@@ -38,14 +41,25 @@ def run(command, method='amd'):
     return result.stdout + result.stderr
 
 
-@pytest.mark.slow
-def test_two_gloo_processes_train_like_one_process(synthetic_tiny, tmp_path):
-    single, dist = tmp_path / 'single', tmp_path / 'dist'
+@pytest.fixture(scope='module')
+def single(synthetic_tiny, tmp_path_factory):
+    single = tmp_path_factory.mktemp('single')
     run(tiny_train_command(single, synthetic_tiny, *COMPARABLE,
                            'train_dataloader.batch_size=4'))
+    return single
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('launcher', ['dist_train.sh', 'mim'])
+def test_two_gloo_processes_train_like_one_process(launcher, single,
+                                                   synthetic_tiny, tmp_path):
+    dist = tmp_path / 'dist'
     log = run(tiny_train_command(dist, synthetic_tiny, *COMPARABLE,
-                                 'train_dataloader.batch_size=2', nproc=2))
+                                 'train_dataloader.batch_size=2', nproc=2,
+                                 launcher=launcher))
     assert 'Distributed training: True' in log
+    if launcher == 'mim':
+        assert 'torch.distributed.launch' in log
 
     # every rank ends with the same student, distiller and teacher weights
     rank0 = torch.load(str(dist / 'final_rank0.pt'), weights_only=True)
