@@ -3,7 +3,4 @@ _base_ = [
     './_base_/amd_fpn.py'
 ]
 
-model = dict(
-    distiller=dict(
-        _base_.amd_distiller,
-        distill_losses=dict(loss_amd=_base_.amd_losses.embedded)))
+model = dict(distiller=_base_.amd_distillers.embedded)

@@ -1,6 +1,3 @@
 _base_ = ['../_base_/retina_x101_retina_r50_2x_coco.py', './_base_/amd_fpn.py']
 
-model = dict(
-    distiller=dict(
-        _base_.amd_distiller,
-        distill_losses=dict(loss_amd=_base_.amd_losses.one_stage)))
+model = dict(distiller=_base_.amd_distillers.one_stage)

@@ -3,7 +3,4 @@ _base_ = [
     './_base_/fgd_fpn.py'
 ]
 
-model = dict(
-    distiller=dict(
-        _base_.fgd_distiller,
-        distill_losses=dict(loss_fgd=_base_.fgd_losses.reppoints)))
+model = dict(distiller=_base_.fgd_distillers.reppoints)

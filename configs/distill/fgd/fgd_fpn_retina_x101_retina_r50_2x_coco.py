@@ -1,6 +1,3 @@
 _base_ = ['../_base_/retina_x101_retina_r50_2x_coco.py', './_base_/fgd_fpn.py']
 
-model = dict(
-    distiller=dict(
-        _base_.fgd_distiller,
-        distill_losses=dict(loss_fgd=_base_.fgd_losses.retina)))
+model = dict(distiller=_base_.fgd_distillers.retina)

@@ -3,7 +3,4 @@ _base_ = [
     './_base_/mgd_fpn.py'
 ]
 
-model = dict(
-    distiller=dict(
-        _base_.mgd_distiller,
-        distill_losses=dict(loss_mgd=_base_.mgd_losses.two_stage)))
+model = dict(distiller=_base_.mgd_distillers.two_stage)

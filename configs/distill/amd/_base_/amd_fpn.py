@@ -29,6 +29,10 @@ amd_losses = dict(
     one_stage=amd_loss,
     two_stage=dict(amd_loss, loss_weight=5e-7),
     embedded=dict(amd_loss, student_channels=64, teacher_channels=64))
+amd_distillers = {
+    kind: dict(amd_distiller, distill_losses=dict(loss_amd=loss))
+    for kind, loss in amd_losses.items()
+}
 
 # The paper's ablations, as overrides of `loss_amd` (the ablation configs
 # and the embedded benchmark take them from here).

@@ -33,3 +33,7 @@ fgd_losses = dict(
     cascade=dict(fgd_loss, alpha_fgd=5e-5, beta_fgd=2.5e-5, gamma_fgd=5e-5,
                  lambda_fgd=5e-7),
     embedded=dict(fgd_loss, student_channels=64, teacher_channels=64))
+fgd_distillers = {
+    kind: dict(fgd_distiller, distill_losses=dict(loss_fgd=loss))
+    for kind, loss in fgd_losses.items()
+}

@@ -19,3 +19,7 @@ mgd_losses = dict(
     one_stage=mgd_loss,
     two_stage=dict(mgd_loss, alpha_mgd=5e-7, lambda_mgd=0.45),
     embedded=dict(mgd_loss, student_channels=64, teacher_channels=64))
+mgd_distillers = {
+    kind: dict(mgd_distiller, distill_losses=dict(loss_mgd=loss))
+    for kind, loss in mgd_losses.items()
+}
