@@ -11,7 +11,9 @@ A checkpoint is untrusted input, so we never fall back to unrestricted
 unpickling. Instead :func:`apply`
 
 1. allows exactly the extra types OpenMMLab checkpoints carry
-   (:func:`allowed_globals`), and
+   (:func:`allowed_globals`), numpy's reconstructors under the names of
+   numpy 1.x and 2 alike, so that model-zoo files pickled under numpy 1
+   load under numpy 2 (and the reverse), and
 2. wraps every loader registered in mmengine's :class:`CheckpointLoader` so
    that local files are read with ``weights_only=True`` explicitly (also on
    torch < 2.6, where it is not the default) and a refused checkpoint raises
@@ -54,16 +56,34 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds an object that is not allowed to be unpickled."""
 
 
+#: Where numpy's pickles name its array and scalar reconstructors: numpy 1.x
+#: writes ``numpy.core.multiarray``, numpy 2 ``numpy._core.multiarray``.
+NUMPY_PICKLE_MODULES = ('numpy.core.multiarray', 'numpy._core.multiarray')
+
+
 def _numpy_reconstructors() -> List:
-    found = []
-    for module_name in ('numpy._core.multiarray', 'numpy.core.multiarray'):
-        try:
-            module = __import__(module_name, fromlist=['_reconstruct'])
-        except ImportError:
-            continue
-        found += [module._reconstruct, module.scalar]
-        break
-    return found
+    """``multiarray._reconstruct`` (arrays) and ``multiarray.scalar``
+    (scalars), each registered under the names of both numpy generations.
+
+    torch looks an allowed global up by the name the pickle gives, and
+    checkpoints name these two functions after the numpy that wrote them:
+    ``numpy.core.multiarray.scalar`` in every file saved under numpy 1.x
+    (OpenMMLab's model zoo of the mmdet 2.x and 3.x years, and runs started
+    on numpy 1: mmengine's ``message_hub`` always holds numpy arrays and
+    scalars), ``numpy._core.multiarray.scalar`` under numpy 2. Registering
+    only the installed numpy's names refused the other generation's files:
+    under numpy 2, any numpy-1 file holding a numpy scalar or a
+    HistoryBuffer. Both names resolve to the installed numpy's own two
+    functions (``numpy.core`` is not imported, which numpy 2 deprecates);
+    no other numpy function is allowed.
+    """
+    try:  # numpy >= 2
+        from numpy._core import multiarray
+    except ImportError:  # numpy 1.x
+        from numpy.core import multiarray
+    return [(getattr(multiarray, name), f'{module}.{name}')
+            for module in NUMPY_PICKLE_MODULES
+            for name in ('_reconstruct', 'scalar')]
 
 
 def history_buffer_getattr(owner, name):
@@ -88,7 +108,9 @@ def allowed_globals() -> List:
     """The non-tensor types found in checkpoints written by mmengine.
 
     numpy arrays (``ndarray`` and its reconstructor), numpy scalars
-    (``multiarray.scalar`` and their dtypes) and mmengine's ``HistoryBuffer``
+    (``multiarray.scalar`` and their dtypes), the two reconstructors under
+    the names of numpy 1.x and 2 (:func:`_numpy_reconstructors`), and
+    mmengine's ``HistoryBuffer``
     (the log scalars of ``message_hub``), with its statistics methods
     (:func:`history_buffer_getattr`). Nothing that executes code.
     """
