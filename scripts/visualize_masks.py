@@ -42,63 +42,53 @@ from mmrazor_amd.benchmark.setting import (  # noqa: E402
     Setting, SettingError)
 
 
+# The command line: (option, help, the other keywords of add_argument).
+ARGUMENTS = (
+    ('images', 'image files; their gt boxes are read from the annotation '
+     'file when it lists them (by file name)', dict(nargs='*')),
+    ('--num-images', 'take the first K images with at least one gt box of '
+     "the setting's test split (default 4 when no image is given)",
+     dict(type=int, default=None)),
+    ('--setting', 'benchmark setting (configs/benchmark/<name>.py) whose '
+     'configs, checkpoints and test images are the defaults',
+     dict(default='embedded-demo')),
+    ('--run-seed', "seed of the setting's runs whose checkpoints are read "
+     "(default: the setting's first seed)", dict(type=int, default=None)),
+    ('--config',
+     "AMD distillation config (default: the setting's methods['AMD'])", {}),
+    ('--checkpoint', "distillation checkpoint (teacher + student), or "
+     "'none' (default: final.pth of the setting's AMD run)", {}),
+    ('--baseline-config', "baseline student config, or 'none' to leave the "
+     "students out (default: the setting's)", {}),
+    ('--baseline-checkpoint',
+     "default: final.pth of the setting's baseline run", {}),
+    ('--teacher-checkpoint', 'plain mmdet checkpoint of the teacher; '
+     "replaces the teacher of --checkpoint (default: the setting's "
+     "teacher). With '--checkpoint none' the AMD student column is left "
+     'out', {}),
+    ('--no-checkpoint', 'random initialisation, no checkpoint read',
+     dict(action='store_true')),
+    ('--ann-file', 'COCO annotation file for the gt boxes (default: the '
+     "setting's test split)", {}),
+    ('--image-dir', 'folder of the images the annotation file lists '
+     "(default: the setting's test split)", {}),
+    ('--mgd-ratio', "MGD's lambda, fraction of positions hidden at random "
+     '(default 0.65, one-stage)', dict(type=float, default=vis.MGD_RATIO)),
+    ('--phi', "override masker.phi of the config's AMD loss",
+     dict(type=float, default=None)),
+    ('--seed', 'seed of the random masks', dict(type=int, default=0)),
+    ('--out', 'output folder', dict(default='results/visualization')),
+    ('--dpi', None, dict(type=int, default=130)),
+    ('--device', None, dict(default='cpu')),
+)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Per-level figures of the teacher attention, AMD and MGD '
         'masks and the features of teacher and students.')
-    parser.add_argument(
-        'images', nargs='*',
-        help='image files; their gt boxes are read from the annotation '
-        'file when it lists them (by file name)')
-    parser.add_argument(
-        '--num-images', type=int, default=None,
-        help='take the first K images with at least one gt box of the '
-        "setting's test split (default 4 when no image is given)")
-    parser.add_argument(
-        '--setting', default='embedded-demo',
-        help='benchmark setting (configs/benchmark/<name>.py) whose configs, '
-        'checkpoints and test images are the defaults')
-    parser.add_argument(
-        '--run-seed', type=int, default=None,
-        help="seed of the setting's runs whose checkpoints are read "
-        "(default: the setting's first seed)")
-    parser.add_argument('--config',
-                        help="AMD distillation config (default: the "
-                        "setting's methods['AMD'])")
-    parser.add_argument('--checkpoint',
-                        help="distillation checkpoint (teacher + student), "
-                        "or 'none' (default: final.pth of the setting's AMD "
-                        'run)')
-    parser.add_argument('--baseline-config',
-                        help="baseline student config, or 'none' to leave "
-                        "the students out (default: the setting's)")
-    parser.add_argument('--baseline-checkpoint',
-                        help="default: final.pth of the setting's baseline "
-                        'run')
-    parser.add_argument('--teacher-checkpoint',
-                        help='plain mmdet checkpoint of the teacher; replaces '
-                        "the teacher of --checkpoint (default: the "
-                        "setting's teacher). With '--checkpoint none' the "
-                        'AMD student column is left out')
-    parser.add_argument('--no-checkpoint', action='store_true',
-                        help='random initialisation, no checkpoint read')
-    parser.add_argument('--ann-file',
-                        help='COCO annotation file for the gt boxes '
-                        "(default: the setting's test split)")
-    parser.add_argument('--image-dir',
-                        help='folder of the images the annotation file lists '
-                        "(default: the setting's test split)")
-    parser.add_argument('--mgd-ratio', type=float, default=vis.MGD_RATIO,
-                        help="MGD's lambda, fraction of positions hidden at "
-                        'random (default 0.65, one-stage)')
-    parser.add_argument('--phi', type=float, default=None,
-                        help="override masker.phi of the config's AMD loss")
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the random masks')
-    parser.add_argument('--out', default='results/visualization',
-                        help='output folder')
-    parser.add_argument('--dpi', type=int, default=130)
-    parser.add_argument('--device', default='cpu')
+    for option, help_text, keywords in ARGUMENTS:
+        parser.add_argument(option, help=help_text, **keywords)
     return parser.parse_args(argv)
 
 

@@ -64,6 +64,19 @@ def synthetic_tiny(tmp_path_factory):
     return root
 
 
+def relative_weight_gap(initial, final, other):
+    """How far the weights ``other`` of a second run lie from ``final``,
+    relative to what training changed (``final - initial``): the ratio of
+    the norms over the floating-point weights that training changed; and
+    the names of those weights."""
+    import torch
+    trained = [k for k in final if final[k].is_floating_point()
+               and not torch.equal(final[k], initial[k])]
+    gap = torch.cat([(other[k] - final[k]).flatten() for k in trained])
+    update = torch.cat([(final[k] - initial[k]).flatten() for k in trained])
+    return float(gap.norm() / update.norm()), trained
+
+
 def tiny_train_command(work_dir, data_root, *options, nproc=1,
                        resume=False, launcher='dist_train.sh'):
     """Train tests/configs/distill_synthetic_tiny.py on ``nproc`` processes:

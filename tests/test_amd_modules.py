@@ -144,6 +144,16 @@ def make_features(n, cs, ct, sizes=SIZES, seed=1):
     return students, teachers
 
 
+def assert_matches_adaptive_reference(loss_fn, cs, ct, phi):
+    """``loss_fn`` (loss weight 1, adaptive masker at ``phi``, tau 0.5) on
+    two random images equals the float64 reference."""
+    students, teachers = make_features(2, cs, ct)
+    masks = adaptive_ref_masks(teachers, phi, 0.5)
+    expected = ref_amd_loss(loss_fn, students, teachers, masks, 1.0)
+    torch.testing.assert_close(
+        loss_fn(students, teachers).double(), expected, rtol=1e-5, atol=0)
+
+
 # ------------------------------------------------------ Eq 2-4: the maskers
 
 
@@ -271,11 +281,7 @@ def test_ada_channel_off_is_plain_generation():
                                  masker=adaptive(1.1), clue=None))
     assert all(g.clue is None for g in loss_fn.generations)
     assert not any('clue' in name for name, _ in loss_fn.named_parameters())
-    students, teachers = make_features(2, 8, 16)
-    masks = adaptive_ref_masks(teachers, 1.1, 0.5)
-    expected = ref_amd_loss(loss_fn, students, teachers, masks, 1.0)
-    torch.testing.assert_close(
-        loss_fn(students, teachers).double(), expected, rtol=1e-5, atol=0)
+    assert_matches_adaptive_reference(loss_fn, 8, 16, phi=1.1)
 
 
 def test_ada_mask_off_uses_mgd_random_mask():
@@ -303,11 +309,7 @@ def test_dense_x1_variant():
     assert len(convs) == 1
     assert convs[0].kernel_size == (3, 3) and convs[0].bias is not None
     assert (convs[0].in_channels, convs[0].out_channels) == (16, 16)
-    students, teachers = make_features(2, 16, 16)
-    masks = adaptive_ref_masks(teachers, 1.1, 0.5)
-    expected = ref_amd_loss(loss_fn, students, teachers, masks, 1.0)
-    torch.testing.assert_close(
-        loss_fn(students, teachers).double(), expected, rtol=1e-5, atol=0)
+    assert_matches_adaptive_reference(loss_fn, 16, 16, phi=1.1)
 
 
 def test_dense_x2_structure_matches_mgd_generation():

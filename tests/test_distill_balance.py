@@ -44,28 +44,18 @@ def checkpoint_meta(path):
 
 
 @pytest.mark.slow
-def test_logged_raw_and_weighted_losses_match_the_loss(synthetic_tiny,
-                                                       tmp_path):
-    train(tmp_path, synthetic_tiny)
-    for row in rows(tmp_path / 'losses_rank0.jsonl'):
-        # the distiller logs the weighted loss; the hook the raw one
-        # (the loss at unit weight) and their ratio to the detection loss
-        assert row['distill.loss_amd'] == pytest.approx(
-            AMD_WEIGHT * row['distill.loss_amd_raw'], rel=1e-5)
-        assert row['distill.scale'] == 1.0
-        assert row['distill.ratio'] == pytest.approx(
-            row['distill.loss_amd'] / detection(row), rel=1e-5)
-
-
-@pytest.mark.slow
 @pytest.mark.parametrize('method,loss', [('amd', 'loss_amd'),
                                          ('mgd', 'loss_mgd'),
                                          ('fgd', 'loss_fgd')])
 def test_calibration_scales_every_method_from_its_first_iterations(
         method, loss, synthetic_tiny, tmp_path):
+    """Also: the logged raw and weighted losses and their ratio to the
+    detection loss match, and the gradient share is measured at its
+    interval."""
     ratio, iters = 0.5, 3
     log = train(tmp_path, synthetic_tiny, f'{HOOK}.target_ratio={ratio}',
-                f'{HOOK}.calibration_iters={iters}', method=method)
+                f'{HOOK}.calibration_iters={iters}',
+                f'{HOOK}.grad_share_interval=4', method=method)
     assert 'DistillBalanceHook: calibrated over 3 iterations' in log
     logged = rows(tmp_path / 'losses_rank0.jsonl')
     assert len(logged) == 12
@@ -83,8 +73,18 @@ def test_calibration_scales_every_method_from_its_first_iterations(
     scale = scales.pop()
     assert scale == pytest.approx(expected, rel=1e-5)
     for row in after:
+        # the distiller logs the weighted loss; the hook the raw one (the
+        # loss at unit weight) and their ratio to the detection loss
         assert row[f'distill.{loss}'] == pytest.approx(
             scale * weight * row[f'distill.{loss}_raw'], rel=1e-5)
+        assert row['distill.ratio'] == pytest.approx(
+            row[f'distill.{loss}'] / detection(row), rel=1e-5)
+    # the gradient share: measured at iterations 0 (calibrating, so no
+    # distillation gradient: 0), 4 and 8; the hub repeats the last value
+    shares = [row.get('distill.grad_share') for row in logged]
+    assert shares[:4] == [0.0] * 4
+    assert 0.0 < shares[4] < 1.0 and 0.0 < shares[8] < 1.0
+    assert shares[5:8] == [shares[4]] * 3 and shares[8] != shares[4]
     # stored in the checkpoint, with the effective weights
     stored = checkpoint_meta(tmp_path / 'epoch_3.pth')['distill_balance']
     assert stored['scale'] == pytest.approx(scale, rel=1e-12)
@@ -119,12 +119,11 @@ def test_scale_zero_trains_without_distillation_but_logs_it(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('iters', [2, 6])
-def test_resumed_run_keeps_the_calibration(iters, synthetic_tiny, tmp_path):
-    """Calibration done before the epoch-1 checkpoint (2 iterations) or
-    still running at it (6): a run resumed from epoch 1 ends with the scale
-    and the weights of the uninterrupted run."""
-    options = (f'{HOOK}.target_ratio=1.0', f'{HOOK}.calibration_iters={iters}')
+def test_resumed_run_keeps_the_calibration(synthetic_tiny, tmp_path):
+    """Calibration still running at the epoch-1 checkpoint (6 iterations
+    of which 4 are done): a run resumed from epoch 1 finishes it and ends
+    with the scale and the weights of the uninterrupted run."""
+    options = (f'{HOOK}.target_ratio=1.0', f'{HOOK}.calibration_iters=6')
     reference, resumed = tmp_path / 'reference', tmp_path / 'resumed'
     train(reference, synthetic_tiny, *options)
     train(resumed, synthetic_tiny, *options, 'train_cfg.max_epochs=1')
@@ -155,18 +154,6 @@ def test_two_gloo_ranks_calibrate_to_one_scale(synthetic_tiny, tmp_path):
         assert rank[iters]['distill.scale'] == pytest.approx(expected,
                                                              rel=1e-5)
     assert ranks[0][-1]['distill.scale'] == ranks[1][-1]['distill.scale']
-
-
-@pytest.mark.slow
-def test_gradient_share_is_measured_at_its_interval(synthetic_tiny,
-                                                   tmp_path):
-    train(tmp_path, synthetic_tiny, f'{HOOK}.grad_share_interval=4')
-    logged = rows(tmp_path / 'losses_rank0.jsonl')
-    shares = [row['distill.grad_share'] for row in logged]
-    assert all(0.0 < share < 1.0 for share in shares)
-    # logged at iterations 0, 4, 8; the hub repeats the last value between
-    assert len({shares[0], shares[4], shares[8]}) == 3
-    assert shares[1:4] == [shares[0]] * 3
 
 
 def test_bad_hook_arguments_are_named():

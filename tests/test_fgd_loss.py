@@ -7,18 +7,23 @@ weights copied into a hand-written GcBlock for the global term. None of them
 calls a method of the module under test.
 """
 import math
+import os.path as osp
 
 import mmrazor_amd  # noqa: F401  (torch 2.x compat; must precede mmrazor)
 import pytest
 import torch
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import HorizontalBoxes
+from mmengine.config import Config
 from mmengine.structures import InstanceData
 from mmrazor.registry import MODELS
 
 from mmrazor_amd.models.losses import FGDLoss
 
 TEMP = 0.5
+FGD_CONFIG = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'distill',
+    'fgd', '_base_', 'fgd_fpn.py')
 
 
 # ----------------------------------------------------------------------
@@ -299,31 +304,18 @@ def _per_level_masks():
     return [ref_masks(BOXES, [IMG] * 3, h, w) for h, w in LEVEL_SHAPES]
 
 
-def test_foreground_term():
-    preds_s, preds_t = random_feats()
-    loss = build(alpha_fgd=1.0).double()
+@pytest.mark.parametrize('weight, seed, ref_term', [
+    ('alpha_fgd', 0, lambda s, t, fg, bg: ref_focal(s, t, fg)),
+    ('beta_fgd', 1, lambda s, t, fg, bg: ref_focal(s, t, bg)),
+    ('gamma_fgd', 2, lambda s, t, fg, bg: ref_attention_loss(s, t)),
+], ids=['foreground', 'background', 'attention'])
+def test_single_term(weight, seed, ref_term):
+    """Each weight alone gives its term: the per-level reference sum."""
+    preds_s, preds_t = random_feats(seed=seed)
+    loss = build(**{weight: 1.0}).double()
     expected = sum(
-        ref_focal(s, t, fg)
-        for s, t, (fg, _) in zip(preds_s, preds_t, _per_level_masks()))
-    torch.testing.assert_close(loss(preds_s, preds_t, batch_samples()),
-                               expected)
-
-
-def test_background_term():
-    preds_s, preds_t = random_feats(seed=1)
-    loss = build(beta_fgd=1.0).double()
-    expected = sum(
-        ref_focal(s, t, bg)
-        for s, t, (_, bg) in zip(preds_s, preds_t, _per_level_masks()))
-    torch.testing.assert_close(loss(preds_s, preds_t, batch_samples()),
-                               expected)
-
-
-def test_attention_term():
-    preds_s, preds_t = random_feats(seed=2)
-    loss = build(gamma_fgd=1.0).double()
-    expected = sum(
-        ref_attention_loss(s, t) for s, t in zip(preds_s, preds_t))
+        ref_term(s, t, fg, bg)
+        for s, t, (fg, bg) in zip(preds_s, preds_t, _per_level_masks()))
     torch.testing.assert_close(loss(preds_s, preds_t, batch_samples()),
                                expected)
 
@@ -450,18 +442,14 @@ def test_finite_with_empty_and_full_images_float32():
 # registry and errors
 # ----------------------------------------------------------------------
 def test_registry_build():
+    """The RepPoints setting's FGD loss of the config, other channels."""
+    cfg = Config.fromfile(FGD_CONFIG).fgd_losses['reppoints']
     loss = MODELS.build(
-        dict(
-            type='FGDLoss',
-            student_channels=4,
-            teacher_channels=8,
-            num_levels=3,
-            alpha_fgd=1.6e-3,
-            beta_fgd=8e-4,
-            gamma_fgd=8e-4,
-            lambda_fgd=8e-6,
-            box_scale='batch_input_shape'))
+        dict(cfg, student_channels=4, teacher_channels=8, num_levels=3,
+             box_scale='batch_input_shape'))
     assert isinstance(loss, FGDLoss)
+    assert (loss.alpha_fgd, loss.beta_fgd, loss.gamma_fgd,
+            loss.lambda_fgd) == (1.6e-3, 8e-4, 8e-4, 8e-6)
     assert len(loss.aligns) == len(loss.context_s) == len(loss.context_t) == 3
     assert loss.aligns[0].in_channels == 4 and loss.aligns[0].out_channels == 8
     assert loss.context_s[0].channel_add[0].out_channels == 4

@@ -24,12 +24,9 @@ train_dataloader = dict(
     batch_sampler=None)
 max_epochs = 3
 train_cfg = dict(max_epochs=max_epochs, val_interval=1000)
-val_cfg = None
-val_dataloader = None
-val_evaluator = None
-test_cfg = None
-test_dataloader = None
-test_evaluator = None
+# no validation and no test loop
+val_cfg = val_dataloader = val_evaluator = None
+test_cfg = test_dataloader = test_evaluator = None
 param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
          milestones=[2], gamma=0.1)

@@ -41,12 +41,9 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=100)
-val_cfg = None
-val_dataloader = None
-val_evaluator = None
-test_cfg = None
-test_dataloader = None
-test_evaluator = None
+# no validation and no test loop
+val_cfg = val_dataloader = val_evaluator = None
+test_cfg = test_dataloader = test_evaluator = None
 
 optim_wrapper = dict(
     type='OptimWrapper',
