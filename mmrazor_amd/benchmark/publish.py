@@ -12,6 +12,7 @@ import statistics
 from typing import Dict, List
 
 from . import environment, plots
+from .curves import read_scalars, summarise_training
 from .report import (COLUMNS, by_label, gains_table, mean_std,
                      metrics_table, paired_gain, percent, selection_table)
 
@@ -135,12 +136,31 @@ def markdown(bench, results: List[Dict]) -> str:
         lines += ['', 'Hidden positions: the share of the teacher\'s FPN '
                   'positions (all levels, 64 images) whose attention '
                   'exceeds φ.', '']
-    hours = sum(r.get('train_seconds', 0) + r.get('eval_seconds', 0)
-                for r in results) / 3600
-    lines.append(f'Training and evaluation time of the {len(results)} runs: '
-                 f'{hours:.1f} h on the machine of environment.md; per run '
-                 'in the JSON.')
+    lines += ['## Time', '', timing_line(results), '']
     return '\n'.join(lines) + '\n'
+
+
+def training_seconds(result: Dict) -> float:
+    """Iterations x the median logged seconds per iteration: the run's
+    training time without the time it was paused or waiting to resume
+    (its wall time, ``train_seconds``, includes those)."""
+    training = result.get('training') or {}
+    if training.get('seconds_per_iter') and training.get('iters'):
+        return training['seconds_per_iter'] * training['iters']
+    return result.get('train_seconds', 0.0)
+
+
+def timing_line(results: List[Dict]) -> str:
+    by_group: Dict[str, List[float]] = {}
+    for row in results:
+        by_group.setdefault(row['group'], []).append(
+            training_seconds(row) + row.get('eval_seconds', 0.0))
+    total = sum(sum(v) for v in by_group.values()) / 3600
+    parts = ', '.join(f'{group} {sum(v) / 3600:.1f} h ({len(v)} runs)'
+                      for group, v in by_group.items())
+    return (f'Training and evaluation: {total:.1f} h of the machine of '
+            f'environment.md ({parts}); iterations x median seconds per '
+            'iteration, evaluation by wall time; per run in the JSON.')
 
 
 def phi_sweep(bench, results: List[Dict]) -> Dict[float, List[Dict]]:
@@ -163,7 +183,11 @@ def phi_sweep(bench, results: List[Dict]) -> Dict[float, List[Dict]]:
 def write(bench, root: str) -> None:
     setting, args = bench.setting, bench.args
     os.makedirs(args.out, exist_ok=True)
-    results = [run.result() for run in bench.planned if run.done()]
+    # the training summaries are read again from the runs' logs, so that a
+    # report written by a newer version of this module has all its fields
+    results = [dict(run.result(),
+                    training=summarise_training(read_scalars(run.work_dir)))
+               for run in bench.planned if run.done()]
     if not results:
         return
     stem = osp.join(args.out, setting.report)
