@@ -30,18 +30,12 @@ import argparse
 import os
 import os.path as osp
 import sys
-import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from mmrazor_amd.benchmark import publish  # noqa: E402
-from mmrazor_amd.benchmark.plan import Planner  # noqa: E402
-from mmrazor_amd.benchmark.report import choose_ratio, percent  # noqa: E402
-from mmrazor_amd.benchmark.runs import (execute,  # noqa: E402
-                                        publish_checkpoint)
+from mmrazor_amd.benchmark.benchmark import Benchmark  # noqa: E402
 from mmrazor_amd.benchmark.setting import Setting  # noqa: E402
-from mmrazor_amd.datagen import format_summary  # noqa: E402
 
 
 def parse_args(argv):
@@ -102,95 +96,30 @@ def load_setting(args) -> Setting:
     return setting
 
 
-class Benchmark:
-    """The runs of one invocation, executed (or printed) in order."""
-
-    def __init__(self, setting: Setting, args) -> None:
-        self.setting, self.args = setting, args
-        self.planner = Planner(setting, args.work_dir, args.gpus, args.epochs)
-        self.labels = args.methods or self.planner.table_labels()
-        self.started = time.time()
-        self.planned = []
-        self.hidden = None  # phi -> share of hidden positions
-
-    def step(self, run, index: str) -> None:
-        self.planned.append(run)
-        if self.args.dry_run:
-            print(f'# [{index}] {run.name} ({run.group})\n{run.describe()}')
-            return
-        if self.args.report_only:
-            return
-        print(f'\n[{index}] {run.name} ({run.group})', flush=True)
-        execute(run, quiet=self.args.quiet)
-        self.publish()
-
-    def publish(self) -> None:
-        if not self.args.dry_run:
-            publish.write(self, ROOT)
-
-    def teacher(self) -> None:
-        run = self.planner.teacher()
-        self.step(run, 'teacher')
-        target = self.setting.teacher_checkpoint(self.planner.work_dir)
-        if target and run.checkpoint is None and not self.args.dry_run:
-            publish_checkpoint(run, target)
-
-    def select(self) -> None:
-        """Each method's target ratio, by its holdout mAP."""
-        ratios = self.setting.target_ratios or []
-        if len(ratios) < 2:
-            return
-        needed = [m for m in self.setting.methods if m in self.labels or (
-            m == 'AMD' and (self.setting.ablations or self.setting.phis))]
-        for method in needed:
-            runs = [self.planner.selection(method, r) for r in ratios]
-            for i, run in enumerate(runs, start=1):
-                self.step(run, f'selection {method} {i}/{len(runs)}')
-            if all(run.done() for run in runs):
-                scores = {run.info['target_ratio']: percent(run.result())
-                          for run in runs}
-                self.planner.ratios[method] = choose_ratio(scores)
-            elif self.args.dry_run:
-                self.planner.ratios[method] = '<chosen on holdout>'
-
-    def runs(self):
-        setting, planner = self.setting, self.planner
-        yield from planner.methods(self.labels, setting.seeds)
-        if setting.students.get('curve') and not self.args.no_curve:
-            yield planner.baseline(setting.seeds[0], curve=True)
-        for label in setting.ablations or {}:
-            for seed in setting.get('ablation_seeds', []):
-                yield planner.ablation(label, seed)
-        default_phi = planner.config(setting.methods['AMD']).get(
-            'amd_loss', {}).get('masker', {}).get('phi')
-        for phi in setting.get('phis') or []:
-            for seed in setting.get('phi_seeds', []):
-                if phi != default_phi:  # the AMD runs of the table
-                    yield planner.phi(phi, seed)
-
-    def run(self) -> None:
-        if not self.args.dry_run:
-            summary = self.setting.prepare_data()
-            if summary is not None:
-                print(format_summary(summary))
-        self.teacher()
-        self.select()
-        runs = list(self.runs())
-        for i, run in enumerate(runs, start=1):
-            self.step(run, f'{i}/{len(runs)}')
-        self.publish()
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    os.chdir(ROOT)
     args = parse_args(argv)
-    args.argv = argv
+    # paths given on the command line are the caller's; runs are the repo's
+    for key in ('work_dir', 'out', 'data_root'):
+        if getattr(args, key):
+            setattr(args, key, osp.abspath(getattr(args, key)))
+    if args.setting.endswith('.py'):
+        args.setting = osp.abspath(args.setting)
+    os.chdir(ROOT)
     setting = load_setting(args)
-    args.out = args.out or osp.join('results', setting.name)
-    Benchmark(setting, args).run()
-    if not args.dry_run:
-        print(open(osp.join(args.out, f'{setting.report}.md')).read())
+    bench = Benchmark(
+        setting, args.out or osp.join('results', setting.name),
+        work_dir=args.work_dir, gpus=args.gpus, epochs=args.epochs,
+        labels=args.methods, curve=not args.no_curve, dry_run=args.dry_run,
+        report_only=args.report_only, quiet=args.quiet,
+        command=['python', 'scripts/benchmark.py', *argv], root=ROOT)
+    bench.run()
+    report = bench.report_file()
+    if report:
+        print(open(report).read())
+    elif not args.dry_run:
+        print(f'no run of the setting has finished yet: nothing in '
+              f'{bench.out}')
 
 
 if __name__ == '__main__':

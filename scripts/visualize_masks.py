@@ -26,7 +26,6 @@ and the images of its ``test`` split. ``--config``, ``--checkpoint``,
 randomly initialised models (for tests).
 """
 import argparse
-import contextlib
 import os
 import os.path as osp
 import sys
@@ -39,7 +38,7 @@ import mmrazor_amd  # noqa: E402,F401  (before anything from mmrazor)
 from mmrazor_amd import visualization as vis  # noqa: E402
 from mmrazor_amd.benchmark.plan import Planner  # noqa: E402
 from mmrazor_amd.benchmark.setting import (  # noqa: E402
-    Setting, SettingError)
+    Setting, SettingError, config_file)
 
 
 # The command line: (option, help, the other keywords of add_argument).
@@ -106,7 +105,10 @@ def setting_defaults(args):
         setting = Setting.load(args.setting, ROOT)
     except SettingError as error:
         sys.exit(str(error))
-    with contextlib.chdir(ROOT):  # the planner reads the configs it names
+    # the planner reads the configs it names, relative to the repository
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
         planner = Planner(setting)
         seed = setting.seeds[0] if args.run_seed is None else args.run_seed
         ann_file, image_dir = setting.split('test')
@@ -114,12 +116,14 @@ def setting_defaults(args):
             config=setting.methods['AMD'],
             checkpoint=osp.join(planner.method('AMD', seed).work_dir,
                                 'final.pth'),
-            baseline_config=setting.baseline['config'],
+            baseline_config=config_file(setting.baseline['config']),
             baseline_checkpoint=osp.join(planner.baseline(seed).work_dir,
                                          'final.pth'),
             teacher_checkpoint=setting.teacher_checkpoint(planner.work_dir),
             ann_file=setting.data_root + ann_file,
             image_dir=setting.data_root + image_dir)
+    finally:
+        os.chdir(here)
     for key, path in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, _under_root(path))

@@ -79,7 +79,7 @@ def test_config_builds_and_trains_one_step(path, no_downloads):
     cfg, model = build(path)
     assert type(model).__name__ == 'FpnTeacherDistill'
     if 'synthetic' in path:  # the embedded setting's locally trained teacher
-        assert cfg.teacher_ckpt == 'work_dirs/embedded-short/teacher.pth'
+        assert cfg.teacher_ckpt == 'work_dirs/embedded-demo/teacher.pth'
     else:  # OpenMMLab URLs, not fetched here
         assert cfg.teacher_ckpt.startswith('https://download.openmmlab.com/')
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

@@ -5,7 +5,8 @@ name = 'reppoints'
 title = 'RepPoints X101-DCN -> RepPoints R50, COCO 2017, 2x'
 teacher = dict(label='teacher (RepPoints X101-DCN)')
 baseline = dict(
-    label='baseline', config='reppoints-moment_r50_fpn-gn_head-gn_2x_coco.py')
+    label='baseline',
+    config='mmdet::reppoints/reppoints-moment_r50_fpn-gn_head-gn_2x_coco.py')
 methods = dict(
     FGD='configs/distill/fgd/fgd_fpn_reppoints_x101-dcn_reppoints_r50_2x_coco.py',  # noqa: E501
     MGD='configs/distill/mgd/mgd_fpn_reppoints_x101-dcn_reppoints_r50_2x_coco.py',  # noqa: E501

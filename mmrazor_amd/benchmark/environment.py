@@ -1,7 +1,7 @@
 """Where a measurement was taken: machine, software and how busy it was.
 
-Shared by the benchmark, the demo and the cost script, so that every
-reported figure carries the same description of its machine.
+Shared by the benchmark and the cost script, so that every reported figure
+carries the same description of its machine.
 """
 import os
 import platform
@@ -10,8 +10,8 @@ import subprocess
 from typing import Dict, Sequence
 
 # command-line fragments of the project's own heavy jobs
-HEAVY_JOBS = ('scripts/demo.py', 'scripts/benchmark.py', 'mim train',
-              'tools/train.py', 'mim test')
+HEAVY_JOBS = ('scripts/demo.py', 'scripts/benchmark.py', 'scripts/train.py',
+              'dist_train.sh', 'mim train', 'mim test', 'tools/train.py')
 
 
 def cpu_name() -> str:
@@ -83,11 +83,11 @@ def commit(root: str) -> str:
         return 'unknown'
 
 
-def markdown(script: str, argv: Sequence[str], root: str,
-             note: str = '') -> str:
+def markdown(command: Sequence[str], root: str, note: str = '',
+             device: str = 'cpu') -> str:
     """``environment.md``: the command, the commit, the machine."""
-    command = ' '.join(shlex.quote(a) for a in ['python', script, *argv])
-    info = machine()
+    command = ' '.join(shlex.quote(a) for a in command)
+    info = machine(device)
     lines = [
         '# Environment', '', f'- command: `{command}`' +
         (f' ({note})' if note else ''), f'- commit: {commit(root)}',

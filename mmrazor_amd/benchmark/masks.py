@@ -5,24 +5,25 @@ import torch
 
 
 def hidden_fractions(teacher_config: str, checkpoint: str, data_options,
-                     phis: Sequence[float], num_images: int = 64
-                     ) -> Dict[float, float]:
+                     phis: Sequence[float], tau: float = 0.5,
+                     num_images: int = 64) -> Dict[float, float]:
     """Share of the teacher's FPN positions (all levels) whose attention
-    exceeds each phi, over the first ``num_images`` images of the config's
-    test dataset after ``data_options`` (``--cfg-options`` strings)."""
+    (temperature ``tau``) exceeds each phi, over the first ``num_images``
+    images of the config's test dataset after ``data_options``
+    (``--cfg-options`` strings)."""
     from mmdet.apis import init_detector
     from mmdet.registry import DATASETS
-    from mmdet.utils import register_all_modules
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
 
     from mmrazor_amd.models import AdaptiveMasker
+    from mmrazor_amd.utils import register_all_modules
     from .setting import merge_cfg_options
     register_all_modules()
     cfg = merge_cfg_options(Config.fromfile(teacher_config), data_options)
     model = init_detector(cfg, checkpoint, device='cpu')
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    maskers = {phi: AdaptiveMasker(phi=phi) for phi in phis}
+    maskers = {phi: AdaptiveMasker(phi=phi, tau=tau) for phi in phis}
     counts = {phi: [0, 0] for phi in phis}
     stop = min(num_images, len(dataset))
     with torch.no_grad():

@@ -2,9 +2,10 @@
 
 Every student run of a setting uses the same teacher checkpoint, data and
 schedule; the distilled ones differ only in their distillation losses. The
-groups, in the order :func:`plan` returns them:
+groups of runs (:class:`~.benchmark.Benchmark` runs them in this order):
 
-``teacher``    trained once (settings with ``teacher.train``)
+``teacher``    trained once (settings with ``teacher.train``), or the
+               model-zoo teacher evaluated
 ``selection``  each method at each target ratio of the setting's
                ``balance``, one seed, scored on the holdout split
 ``methods``    baseline, control and each method, per seed, scored on the
@@ -22,7 +23,7 @@ from typing import Dict, Iterable, List, Optional, Sequence
 from mmengine.config import Config
 
 from .runs import Run
-from .setting import Setting
+from .setting import Setting, config_file
 
 BALANCE_HOOK = 'DistillBalanceHook'
 AMD_LOSS = 'model.distiller.distill_losses.loss_amd'
@@ -98,6 +99,10 @@ class Planner:
 
     def balance_options(self, path: str, ratio: Optional[float] = None,
                         scale: Optional[float] = None) -> List[str]:
+        """``--cfg-options`` of the config's DistillBalanceHook: a fixed
+        ``scale`` (the control), or a ``target_ratio`` to calibrate to,
+        with the setting's ``calibration_iters`` and
+        ``grad_share_interval``."""
         prefix = f'custom_hooks.{self.balance_hook_index(path)}'
         if scale is not None:
             return [f'{prefix}.target_ratio=None', f'{prefix}.scale={scale}']
@@ -108,7 +113,14 @@ class Planner:
                 options.append(f'{prefix}.{key}={balance[key]}')
         return options
 
+    def default_phi(self) -> Optional[float]:
+        """The phi of the AMD config's masker (None for a random mask)."""
+        masker = self.config(self.setting.methods['AMD']).amd_loss.masker
+        return masker.get('phi')
+
     def ratio(self, method: str) -> Optional[float]:
+        """The target ratio of ``method``'s runs: the selected one, the
+        setting's only one, or None (the config's weights)."""
         if method in self.ratios:
             return self.ratios[method]
         ratios = self.setting.target_ratios
@@ -148,9 +160,8 @@ class Planner:
             options.append(f'train_cfg.max_epochs={train["epochs"]}')
         else:
             amd = self.config(self.setting.methods['AMD']).model
-            # mim finds a config of the mmdet package by its file name
-            config = config or osp.basename(amd.teacher.cfg_path)
-            checkpoint = amd.teacher_ckpt
+            config = config_file(config or amd.teacher.cfg_path)
+            checkpoint = teacher.get('checkpoint') or amd.teacher_ckpt
         return Run(
             name='teacher', package='mmdet', config=config,
             work_dir=osp.join(self.work_dir, 'teacher'), seed=0,
@@ -162,8 +173,8 @@ class Planner:
     def baseline(self, seed: int, curve: bool = False) -> Run:
         label = self.setting.baseline['label']
         return self._run('curve' if curve else 'methods', label, 'mmdet',
-                         self.setting.baseline['config'], seed, [],
-                         name=label, curve=curve)
+                         config_file(self.setting.baseline['config']), seed,
+                         [], name=label, curve=curve)
 
     def method(self, method: str, seed: int, group: str = 'methods',
                ratio: Optional[float] = None, extra: Sequence[str] = (),
@@ -202,9 +213,11 @@ class Planner:
                            label=label)
 
     def phi(self, phi: float, seed: int) -> Run:
-        return self.method('AMD', seed, group='phi',
-                           extra=[f'{AMD_LOSS}.masker.phi={phi}'],
-                           label=f'{phi:g}', name=f'phi-{phi:g}')
+        run = self.method('AMD', seed, group='phi',
+                          extra=[f'{AMD_LOSS}.masker.phi={phi}'],
+                          label=f'AMD φ={phi:g}', name=f'phi-{phi:g}')
+        run.info['phi'] = phi
+        return run
 
     def methods(self, labels: Iterable[str], seeds: Iterable[int]
                 ) -> List[Run]:

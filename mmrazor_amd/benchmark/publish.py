@@ -170,19 +170,19 @@ def phi_sweep(bench, results: List[Dict]) -> Dict[float, List[Dict]]:
     sweep: Dict[float, List[Dict]] = {}
     for row in results:
         if row['group'] == 'phi':
-            sweep.setdefault(float(row['label']), []).append(row)
-    default = bench.planner.config(setting.methods['AMD']).amd_loss.masker
-    if sweep and 'phi' in default:
+            sweep.setdefault(float(row['phi']), []).append(row)
+    default = bench.planner.default_phi()
+    if sweep and default is not None:
         seeds = setting.get('phi_seeds', [])
-        sweep[float(default.phi)] = [
+        sweep[float(default)] = [
             r for r in results if r['group'] == 'methods'
             and r['label'] == 'AMD' and r['seed'] in seeds]
     return {phi: rows for phi, rows in sweep.items() if rows}
 
 
-def write(bench, root: str) -> None:
-    setting, args = bench.setting, bench.args
-    os.makedirs(args.out, exist_ok=True)
+def write(bench) -> None:
+    setting = bench.setting
+    os.makedirs(bench.out, exist_ok=True)
     # the training summaries are read again from the runs' logs, so that a
     # report written by a newer version of this module has all its fields
     results = [dict(run.result(),
@@ -190,17 +190,17 @@ def write(bench, root: str) -> None:
                for run in bench.planned if run.done()]
     if not results:
         return
-    stem = osp.join(args.out, setting.report)
-    phis = sorted({float(r['label']) for r in results if r['group'] == 'phi'})
-    teacher = osp.join(bench.planner.work_dir, 'teacher.pth')
-    if phis and bench.hidden is None and osp.isfile(teacher):
+    stem = osp.join(bench.out, setting.report)
+    phis = sorted({float(r['phi']) for r in results if r['group'] == 'phi'})
+    teacher = setting.teacher_checkpoint(bench.planner.work_dir)
+    if phis and bench.hidden is None and teacher and osp.isfile(teacher):
         from .masks import hidden_fractions
         split = 'holdout' if setting.split('holdout') else 'test'
-        default = bench.planner.config(
-            setting.methods['AMD']).amd_loss.masker.get('phi', 1.0)
+        masker = bench.planner.config(setting.methods['AMD']).amd_loss.masker
         bench.hidden = hidden_fractions(
-            setting.teacher['config'], teacher,
-            setting.data_options(split), sorted(set(phis) | {default}))
+            setting.teacher['config'], teacher, setting.data_options(split),
+            sorted(set(phis) | {bench.planner.default_phi()}),
+            tau=masker.get('tau', 0.5))
     with open(stem + '.md', 'w') as f:
         f.write(markdown(bench, results))
     with open(stem + '.json', 'w') as f:
@@ -228,8 +228,9 @@ def write(bench, root: str) -> None:
                  'distill.ratio')}
     if first:
         plots.balance_figure(stem + '_balance.png', first, setting.title)
-    note = ('results rewritten from finished runs' if args.report_only else
-            'resumable; the runs may come from several invocations')
-    with open(osp.join(args.out, 'environment.md'), 'w') as f:
-        f.write(environment.markdown('scripts/benchmark.py', args.argv, root,
-                                     note))
+    note = ('results rewritten from finished runs' if bench.report_only
+            else 'resumable; the runs may come from several invocations')
+    device = 'cuda' if bench.planner.gpus else 'cpu'
+    with open(osp.join(bench.out, 'environment.md'), 'w') as f:
+        f.write(environment.markdown(bench.command, bench.root, note,
+                                     device=device))

@@ -44,8 +44,8 @@ METRICS = {
     'coco/bbox_AR_m@1000': 'AR_M',
     'coco/bbox_AR_l@1000': 'AR_L',
 }
-_PROGRESS = re.compile(r'Epoch\((train|test|val)\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]'
-                       r'|Epoch\((test|val)\)\s+\[\s*(\d+)/(\d+)\]')
+_PROGRESS = re.compile(r'Epoch\((train)\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]'
+                       r'|Epoch\((test)\)\s+\[\s*(\d+)/(\d+)\]')
 
 NO_VALIDATION = 10**6  # a val_interval no schedule here reaches
 
@@ -263,11 +263,34 @@ def _balance_meta(checkpoint: str) -> Optional[Dict]:
     return (state.get('meta') or {}).get('distill_balance')
 
 
+def _defining(options: List[str]) -> List[str]:
+    """The options that make a run what it is (the metric items only
+    choose what its evaluation reports)."""
+    return [o for o in options
+            if not o.split('=', 1)[0].endswith('_evaluator.metric_items')]
+
+
+def check_reuse(run: Run) -> None:
+    """Refuse a finished run in ``run.work_dir`` that was trained with
+    other options (another setting, ratio or schedule)."""
+    stored = run.result().get('options')
+    if stored is not None and _defining(stored) != _defining(run.options):
+        added = sorted(set(_defining(run.options)) - set(_defining(stored)))
+        gone = sorted(set(_defining(stored)) - set(_defining(run.options)))
+        raise RunError(
+            f'{run.name}: {run.work_dir} holds a run trained with other '
+            f'options (now also {added}, no longer {gone}); remove it or '
+            'choose another --work-dir')
+
+
 def execute(run: Run, redo: bool = False, quiet: bool = False,
             on_done: Optional[Callable[[Run], None]] = None) -> Dict:
-    """Train and evaluate ``run`` unless it is done (or ``redo``)."""
+    """Train and evaluate ``run`` unless it is done (or ``redo``); a done
+    run is reused only when its options are the planned ones."""
     if redo and osp.isdir(run.work_dir):
         shutil.rmtree(run.work_dir)
+    if run.done():
+        check_reuse(run)
     if not run.done():
         started = time.time()
         os.makedirs(run.work_dir, exist_ok=True)

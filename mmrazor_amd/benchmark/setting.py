@@ -23,9 +23,11 @@ regime that the demo, the benchmark, the pictures and the cost script need:
     method's config (at loss scale 0) is the control, AMD's ablations
     (label -> key of ``amd_ablations`` in the AMD config) and the phi sweep.
 ``students``
-    ``epochs`` and ``options`` (cfg options of the schedule) of every
-    student run; ``curve``, optionally, a longer schedule the baseline runs
-    once to show whether its accuracy has flattened.
+    ``epochs``, ``options`` (cfg options of the schedule) and optionally
+    ``val_interval`` (validation on the holdout split every that many
+    epochs) of every student run; ``curve``, optionally, a longer schedule
+    (same keys) the baseline runs once to show whether its accuracy has
+    flattened. ``teacher.train`` takes the same keys.
 ``balance``
     ``target_ratios``: the ratios of DistillBalanceHook tried for each
     method on the holdout split (the best one is used for the tables), or
@@ -42,8 +44,20 @@ from typing import Dict, List, Optional, Tuple
 from mmengine.config import Config
 
 SETTINGS_DIR = osp.join('configs', 'benchmark')
-REQUIRED = ('name', 'report', 'data', 'teacher', 'baseline', 'methods',
-            'students', 'seeds')
+REQUIRED = ('name', 'title', 'report', 'data', 'teacher', 'baseline',
+            'methods', 'control', 'students', 'seeds')
+
+
+def config_file(path: str) -> str:
+    """A config path that ``mim`` and ``Config.fromfile`` both read: an
+    OpenMMLab package config ``mmdet::retinanet/x.py`` becomes its file in
+    the installed package."""
+    if '::' not in path:
+        return path
+    import importlib
+    package, relative = path.split('::', 1)
+    root = osp.dirname(importlib.import_module(package).__file__)
+    return osp.join(root, '.mim', 'configs', relative)
 
 
 def merge_cfg_options(cfg: Config, options: List[str]) -> Config:
@@ -129,6 +143,8 @@ class Setting:
             f'train_dataloader.dataset.ann_file={train_ann}',
             f'train_dataloader.dataset.data_prefix.img={train_img}',
         ]
+        from .runs import METRICS
+        items = ','.join(key.split('bbox_', 1)[1] for key in METRICS)
         for key, split in (('val', val_split), ('test', eval_split)):
             ann, img = self.split(split)
             options += [
@@ -136,6 +152,8 @@ class Setting:
                 f'{key}_dataloader.dataset.ann_file={ann}',
                 f'{key}_dataloader.dataset.data_prefix.img={img}',
                 f'{key}_evaluator.ann_file={root}{ann}',
+                # the paper's columns, mAR (AR@100) and AR_S/M/L included
+                f'{key}_evaluator.metric_items=[{items}]',
             ]
         return options
 

@@ -15,7 +15,7 @@ Layout of the package: :mod:`.params` (constants and :class:`SceneParams`),
 :mod:`.shapes` (drawing primitives and the object classes), :mod:`.scene`
 (one image, :func:`render_image`) and :mod:`.coco` (the files,
 :func:`generate_dataset`). The command line is
-``python -m mmrazor_amd.tools.generate_data``.
+``python scripts/generate_data.py``.
 
 What makes it a real detection problem (and not a colour classifier)
 --------------------------------------------------------------------
@@ -82,7 +82,7 @@ Usage::
     crowded = generate_dataset('data/crowded',
                                params=SceneParams(max_objects=12))
 
-    python -m mmrazor_amd.tools.generate_data --out data/synthetic_coco
+    python scripts/generate_data.py --out data/synthetic_coco
 """
 from .coco import format_summary, generate_dataset
 from .params import (AREA_BINS, CLASSES, DEFAULT_IMAGE_SIZE,

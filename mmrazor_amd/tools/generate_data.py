@@ -1,6 +1,6 @@
 """Generate the synthetic COCO-format detection benchmark.
 
-    python -m mmrazor_amd.tools.generate_data --out data/synthetic_coco \\
+    python scripts/generate_data.py --out data/synthetic_coco \\
         [--num-train N --num-holdout N --num-val N --image-size S --seed K \\
          --workers W --overwrite --scene max_objects=12 p_empty=0.1]
 

@@ -9,7 +9,7 @@ title = ('RetinaNet R50-mini -> R18-mini on generated COCO-format data, '
 
 data = dict(
     root='data/synthetic_coco',
-    # written by mmrazor_amd.tools.generate_data; None for a user's data
+    # arguments of scripts/generate_data.py; None for a user's data
     generate=dict(num_train=2000, num_holdout=400, num_val=500,
                   image_size=160, seed=0),
     # annotation file and image folder of each split, under `root`

@@ -8,7 +8,7 @@ _base_ = [
     './fpn_teacher_distill.py'
 ]
 
-teacher_ckpt = 'work_dirs/embedded-short/teacher.pth'  # by `make demo`
+teacher_ckpt = 'work_dirs/embedded-demo/teacher.pth'  # by `make demo`
 
 # As on COCO, the student starts from the teacher's head and from what of
 # its neck has the student's shapes: the FPN output convs of P3-P5 and P7.

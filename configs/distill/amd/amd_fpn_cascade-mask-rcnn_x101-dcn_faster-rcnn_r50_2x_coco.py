@@ -11,4 +11,4 @@ amd_ablations = dict(
     no_ada_mask=dict(
         _delete_=True,
         masker=dict(_delete_=True, type='RandomMasker', ratio=0.45)))
-model = dict(distiller=_base_.amd_distillers.two_stage)
+model = dict(distiller=_base_.amd_distillers.cascade)

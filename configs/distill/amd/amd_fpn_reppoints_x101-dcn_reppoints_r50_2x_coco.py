@@ -3,4 +3,4 @@ _base_ = [
     './_base_/amd_fpn.py'
 ]
 
-model = dict(distiller=_base_.amd_distillers.one_stage)
+model = dict(distiller=_base_.amd_distillers.reppoints)

@@ -1,3 +1,3 @@
 _base_ = ['../_base_/retina_x101_retina_r50_2x_coco.py', './_base_/amd_fpn.py']
 
-model = dict(distiller=_base_.amd_distillers.one_stage)
+model = dict(distiller=_base_.amd_distillers.retina)

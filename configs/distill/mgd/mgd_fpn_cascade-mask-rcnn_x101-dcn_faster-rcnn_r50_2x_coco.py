@@ -3,4 +3,4 @@ _base_ = [
     './_base_/mgd_fpn.py'
 ]
 
-model = dict(distiller=_base_.mgd_distillers.two_stage)
+model = dict(distiller=_base_.mgd_distillers.cascade)

@@ -3,4 +3,4 @@ _base_ = [
     './_base_/mgd_fpn.py'
 ]
 
-model = dict(distiller=_base_.mgd_distillers.one_stage)
+model = dict(distiller=_base_.mgd_distillers.reppoints)

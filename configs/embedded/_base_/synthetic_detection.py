@@ -1,5 +1,5 @@
 # The embedded benchmark's data, evaluation and schedule: the generated
-# COCO-format dataset (python -m mmrazor_amd.tools.generate_data), read by
+# COCO-format dataset (python scripts/generate_data.py), read by
 # mmdet's stock CocoDataset and scored by its stock CocoMetric.
 _base_ = ['mmdet::_base_/default_runtime.py']
 
@@ -60,7 +60,7 @@ val_evaluator = dict(
     format_only=False)
 test_evaluator = val_evaluator
 
-# A short schedule sized for a 2-core CPU (see README, "Embedded benchmark"):
+# A short schedule sized for a 2-core CPU (see README, "The embedded benchmark"):
 # 250 iterations per epoch at batch 8, the lr divided by 10 for the last
 # epoch. The teacher trains longer (its config).
 max_epochs = 4

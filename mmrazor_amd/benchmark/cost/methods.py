@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from mmrazor_amd.models.losses import AMDLoss, FGDLoss, MultiLevelMGDLoss
+from mmrazor_amd.models.losses import AMDLoss
 from mmrazor_amd.utils import register_all_modules
 
 LOSS_METHODS = ('mgd', 'amd', 'fgd', 'amd_plain')
@@ -30,14 +30,11 @@ LOSS_LABELS = {
     'amd_plain': 'AMD, plain autograd (before the fix)',
 }
 STRIDES = (8, 16, 32, 64, 128)
-# the configs' one-stage settings (configs/distill/*/_base_)
-AMD_OPTIONS = dict(
-    loss_weight=2e-5,
-    masker=dict(type='AdaptiveMasker', phi=1.0, tau=0.5),
-    generation=dict(
-        type='GenerationBlock', variant='dense_x2', clue_position='after'),
-    clue=dict(type='ChannelClue', ratio=16))
-MGD_OPTIONS = dict(alpha_mgd=2e-5, lambda_mgd=0.65)
+# the losses of the COCO RetinaNet setting, read from the method configs
+METHOD_BASES = {
+    method: f'configs/distill/{method}/_base_/{method}_fpn.py'
+    for method in ('amd', 'mgd', 'fgd')
+}
 FGD_BOXES_PER_IMAGE = 6
 
 # fn(student maps, teacher maps, data samples) -> loss
@@ -65,10 +62,20 @@ class LossProblem(NamedTuple):
                  math.ceil(pad_w / s)) for s in STRIDES]
 
 
+def loss_config(method: str, channels: int, num_levels: int) -> Dict:
+    """The ``loss_<method>`` config of the RetinaNet COCO setting
+    (``configs/distill/<method>/_base_/``), at ``channels``."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(METHOD_BASES[method])[f'{method}_losses']['retina']
+    return dict(cfg.to_dict(), student_channels=channels,
+                teacher_channels=channels, num_levels=num_levels)
+
+
 def describe_loss_methods(problem: LossProblem) -> Dict[str, str]:
     """One sentence per method, for the report."""
-    masker, clue = AMD_OPTIONS['masker'], AMD_OPTIONS['clue']
-    generation = AMD_OPTIONS['generation']
+    amd = loss_config('amd', problem.channels, len(STRIDES))
+    masker, clue, generation = amd['masker'], amd['clue'], amd['generation']
+    mgd = loss_config('mgd', problem.channels, len(STRIDES))
     levels = f'{problem.channels} channels, {len(STRIDES)} levels'
     return dict(
         amd=f'`AMDLoss` ({levels}, phi {masker["phi"]:g}, tau '
@@ -76,7 +83,7 @@ def describe_loss_methods(problem: LossProblem) -> Dict[str, str]:
         f'channel clue ratio {clue["ratio"]} {generation["clue_position"]} '
         'the block)',
         mgd=f'`MultiLevelMGDLoss` ({levels}: MMRazor\'s `MGDConnector` + '
-        f'`MGDLoss` per level, lambda {MGD_OPTIONS["lambda_mgd"]:g})',
+        f'`MGDLoss` per level, lambda {mgd["lambda_mgd"]:g})',
         fgd=f'`FGDLoss` ({levels}, {FGD_BOXES_PER_IMAGE} gt boxes per image)',
         amd_plain='the same `AMDLoss` modules (mask of Eq 2-4, generation '
         'blocks, clues) with the squared error of Eq 7 as first written, '
@@ -105,20 +112,20 @@ def plain_amd_loss(loss: AMDLoss, preds_S: Sequence[Tensor],
 
 def build_loss(name: str, channels: int,
                num_levels: int = len(STRIDES)) -> Tuple[nn.Module, LossFn]:
-    """The loss module of a method and how to call it."""
-    if name in ('amd', 'amd_plain'):
-        amd = AMDLoss(channels, channels, num_levels, **AMD_OPTIONS)
-        if name == 'amd':
-            return amd, lambda students, teachers, _: amd(students, teachers)
-        return amd, lambda students, teachers, _: plain_amd_loss(
-            amd, students, teachers)
-    if name == 'mgd':
-        mgd = MultiLevelMGDLoss(channels, channels, num_levels, **MGD_OPTIONS)
-        return mgd, lambda students, teachers, _: mgd(students, teachers)
+    """The loss module of a method (its config's, see :func:`loss_config`)
+    and how to call it."""
+    from mmrazor.registry import MODELS
+    if name not in LOSS_METHODS:
+        raise ValueError(f'unknown loss method {name!r}; {LOSS_METHODS}')
+    register_all_modules()
+    loss = MODELS.build(loss_config(name.replace('_plain', ''), channels,
+                                    num_levels))
     if name == 'fgd':
-        fgd = FGDLoss(channels, channels, num_levels)
-        return fgd, fgd
-    raise ValueError(f'unknown loss method {name!r}; {LOSS_METHODS}')
+        return loss, loss
+    if name == 'amd_plain':
+        return loss, lambda students, teachers, _: plain_amd_loss(
+            loss, students, teachers)
+    return loss, lambda students, teachers, _: loss(students, teachers)
 
 
 def fake_samples(problem: LossProblem, seed: int = 0) -> List:
@@ -180,8 +187,9 @@ def loss_step(name: str, problem: LossProblem, device: str,
 
 def setting_configs(setting) -> Dict[str, str]:
     """Label -> config of the setting's baseline student and methods."""
+    from ..setting import config_file
     baseline = setting.baseline
-    return {baseline.get('label', 'baseline'): baseline['config'],
+    return {baseline.get('label', 'baseline'): config_file(baseline['config']),
             **setting.methods}
 
 

@@ -51,8 +51,7 @@ import math
 from typing import Dict, List, Optional
 
 import torch
-import torch.distributed as torch_dist
-from mmengine.dist import get_world_size
+from mmengine.dist import all_reduce, get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmrazor.registry import HOOKS
@@ -116,7 +115,10 @@ class DistillBalanceHook(Hook):
         self.calibrated = target_ratio is None
         self.grad_share_interval = grad_share_interval
         self.grad_share_module = grad_share_module
-        self.sums = dict(detection=0.0, distill=0.0, iters=0)
+        # this rank's sums of the calibration window (after a resume, rank 0
+        # also holds those of all ranks before it), the rank-iterations they
+        # count, and the iterations of the window done so far
+        self.sums = dict(detection=0.0, distill=0.0, count=0, iters=0)
         self.measured: Dict = {}
         self._modules: Dict[str, torch.nn.Module] = {}
         self._outputs: Dict[str, torch.Tensor] = {}
@@ -192,6 +194,10 @@ class DistillBalanceHook(Hook):
             runner.iter % self.grad_share_interval == 0)
         self._graph, self._distill_grads = [], {}
         self._norms_sq = dict(distill=0.0, detection=0.0)
+        # AmpOptimWrapper's backward scales the gradients by its loss scale
+        scaler = getattr(runner.optim_wrapper, 'loss_scaler', None)
+        self._loss_scale = (float(scaler.get_scale()) if scaler is not None
+                            and scaler.is_enabled() else 1.0)
         if self._measure:
             self._grad_handles = [
                 param.register_post_accumulate_grad_hook(
@@ -199,6 +205,8 @@ class DistillBalanceHook(Hook):
             ]
 
     def _accumulate_total(self, param) -> None:
+        """Called once a parameter's gradient ``g`` is complete: add
+        ``|g_d|^2`` and ``|g - g_d|^2`` of that parameter to the norms."""
         total = param.grad.detach().float()
         distill = self._distill_grads.get(param)
         if distill is None:
@@ -217,7 +225,7 @@ class DistillBalanceHook(Hook):
         grads = torch.autograd.grad(total, self._neck_params,
                                     retain_graph=True, allow_unused=True)
         self._distill_grads = {
-            param: grad.detach().float()
+            param: grad.detach().float() * self._loss_scale
             for param, grad in zip(self._neck_params, grads)
             if grad is not None
         }
@@ -256,38 +264,45 @@ class DistillBalanceHook(Hook):
         if not self.calibrated:
             self._calibrate(runner, detection, unscaled)
 
+    def _global_sums(self) -> Dict[str, float]:
+        """The window's sums over every rank (a collective call)."""
+        sums = torch.tensor([self.sums[k] for k in
+                             ('detection', 'distill', 'count')],
+                            dtype=torch.float64)
+        all_reduce(sums)
+        return dict(zip(('detection', 'distill', 'count'),
+                        (float(v) for v in sums)))
+
     def _calibrate(self, runner, detection: float, unscaled: float) -> None:
         self.sums['detection'] += detection
         self.sums['distill'] += unscaled
+        self.sums['count'] += 1
         self.sums['iters'] += 1
         if self.sums['iters'] < self.calibration_iters:
             return
-        sums = torch.tensor([self.sums['detection'], self.sums['distill']],
-                            dtype=torch.float64)
-        if get_world_size() > 1:
-            torch_dist.all_reduce(sums)
-        detection_sum, distill_sum = (float(v) for v in sums)
-        if not (distill_sum > 0 and math.isfinite(distill_sum)):
+        sums = self._global_sums()
+        if not (sums['distill'] > 0 and math.isfinite(sums['distill'])):
             raise DistillBalanceError(
                 'DistillBalanceHook: the distillation losses summed to '
-                f'{distill_sum} over the calibration iterations: nothing to '
-                'scale. Check that the distillation weights of the config '
+                f'{sums["distill"]} over the calibration iterations: nothing '
+                'to scale. Check that the distillation weights of the config '
                 'are > 0')
-        self.scale = self.target_ratio * detection_sum / distill_sum
+        self.scale = self.target_ratio * sums['detection'] / sums['distill']
         self.calibrated = True
-        count = self.sums['iters'] * get_world_size()
         self.measured = dict(
-            detection_loss=detection_sum / count,
-            distill_loss=distill_sum / count,
+            detection_loss=sums['detection'] / sums['count'],
+            distill_loss=sums['distill'] / sums['count'],
             iters=self.sums['iters'],
             effective_weights=self.effective_weights())
         weights = ', '.join(f'{k}={v:.4g}'
                             for k, v in self.measured['effective_weights']
                             .items())
+        ranks = get_world_size()
         runner.logger.info(
-            f'DistillBalanceHook: calibrated over {count} iterations: mean '
-            f'detection loss {self.measured["detection_loss"]:.4g}, mean '
-            f'distillation loss at the config weights '
+            f'DistillBalanceHook: calibrated over {self.sums["iters"]} '
+            f'iterations' + (f' of {ranks} ranks' if ranks > 1 else '') +
+            f': mean detection loss {self.measured["detection_loss"]:.4g}, '
+            f'mean distillation loss at the config weights '
             f'{self.measured["distill_loss"]:.4g}; scale {self.scale:.4g} '
             f'(target ratio {self.target_ratio:g}); effective weights: '
             f'{weights}')
@@ -302,9 +317,14 @@ class DistillBalanceHook(Hook):
 
     # --------------------------------------------------------- checkpoint
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        # every rank saves (mmengine writes rank 0's file): the window's
+        # sums of all ranks, so that a resumed run counts each once
+        sums = dict(self.sums)
+        if not self.calibrated:
+            sums.update(self._global_sums())
         checkpoint.setdefault('meta', {})[CHECKPOINT_KEY] = dict(
             scale=self.scale, calibrated=self.calibrated,
-            target_ratio=self.target_ratio, sums=dict(self.sums),
+            target_ratio=self.target_ratio, sums=sums,
             measured=self.measured)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -321,6 +341,8 @@ class DistillBalanceHook(Hook):
         self.scale = float(state['scale'])
         self.calibrated = bool(state['calibrated'])
         self.sums = dict(state['sums'])
+        if get_rank() != 0:  # rank 0 carries the sums of all ranks
+            self.sums.update(detection=0.0, distill=0.0, count=0)
         self.measured = dict(state.get('measured') or {})
         runner.logger.info(
             f'DistillBalanceHook: resumed with scale {self.scale:g}'

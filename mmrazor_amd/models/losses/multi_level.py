@@ -1,6 +1,7 @@
-"""What AMDLoss and FGDLoss share: losses that read every FPN level at once.
+"""What AMDLoss, MultiLevelMGDLoss and FGDLoss share: losses that read every
+FPN level at once.
 
-Both receive the whole tuple of neck outputs of student and teacher (one
+They receive the whole tuple of neck outputs of student and teacher (one
 ``ModuleOutputs`` recorder on ``neck`` each), hold per-level modules, and
 align the student's channels with a 1x1 conv per level when the channel
 counts differ (``docs/method.md``, "Notation").

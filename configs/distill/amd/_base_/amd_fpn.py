@@ -22,12 +22,13 @@ amd_distiller = dict(
         loss_amd=dict(
             preds_S=dict(from_student=True, recorder='fpn'),
             preds_T=dict(from_student=False, recorder='fpn'))))
-# The loss of each kind of setting: one-stage COCO (the values above);
-# two-stage COCO (MGD's alpha of two-stage detectors); the embedded setting
-# (64-channel FPNs, the weight calibrated by its DistillBalanceHook).
+# The loss of each setting: the one-stage COCO settings take the values
+# above; Faster R-CNN takes MGD's alpha of two-stage detectors; the embedded
+# setting has 64-channel FPNs (its DistillBalanceHook calibrates the weight).
 amd_losses = dict(
-    one_stage=amd_loss,
-    two_stage=dict(amd_loss, loss_weight=5e-7),
+    retina=amd_loss,
+    reppoints=amd_loss,
+    cascade=dict(amd_loss, loss_weight=5e-7),
     embedded=dict(amd_loss, student_channels=64, teacher_channels=64))
 amd_distillers = {
     kind: dict(amd_distiller, distill_losses=dict(loss_amd=loss))

@@ -11,13 +11,14 @@ mgd_distiller = dict(
         loss_mgd=dict(
             preds_S=dict(from_student=True, recorder='fpn'),
             preds_T=dict(from_student=False, recorder='fpn'))))
-# The loss of each kind of setting: one-stage COCO (the values above);
-# two-stage COCO (MGD's Faster R-CNN values: alpha 5e-7, mask ratio 0.45);
-# the embedded setting (64-channel FPNs, the weight calibrated by its
-# DistillBalanceHook).
+# The loss of each setting: the one-stage COCO settings take the values
+# above; Faster R-CNN takes MGD's two-stage values (alpha 5e-7, ratio 0.45);
+# the embedded setting has 64-channel FPNs (its DistillBalanceHook
+# calibrates the weight).
 mgd_losses = dict(
-    one_stage=mgd_loss,
-    two_stage=dict(mgd_loss, alpha_mgd=5e-7, lambda_mgd=0.45),
+    retina=mgd_loss,
+    reppoints=mgd_loss,
+    cascade=dict(mgd_loss, alpha_mgd=5e-7, lambda_mgd=0.45),
     embedded=dict(mgd_loss, student_channels=64, teacher_channels=64))
 mgd_distillers = {
     kind: dict(mgd_distiller, distill_losses=dict(loss_mgd=loss))

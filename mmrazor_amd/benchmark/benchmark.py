@@ -1,0 +1,136 @@
+"""One benchmark invocation: its runs, in order, executed or printed.
+
+The order (each run is skipped when it is done, so an interrupted
+invocation resumes where it stopped):
+
+1. the data (generated settings) and the teacher (trained settings, whose
+   checkpoint is then copied to ``<work_dir>/teacher.pth``);
+2. the loss-weight selection: each method at each target ratio of the
+   setting, one seed, scored on the holdout split; each method's best ratio
+   is used from then on (:func:`~.report.choose_ratio`);
+3. the table: baseline, control and every method, seed by seed;
+4. the baseline on the setting's longer schedule (the curve), once;
+5. AMD's ablations and the phi sweep (the phi of the AMD config is the
+   table's AMD run).
+
+After every finished run, :func:`~.publish.write` rewrites the results.
+"""
+import os
+import time
+from typing import Iterator, List, Optional, Sequence
+
+from . import publish
+from .plan import Planner
+from .report import choose_ratio, percent
+from .runs import Run, execute, publish_checkpoint
+from .setting import Setting
+
+
+class Benchmark:
+    """The runs of a setting, and where their results go.
+
+    Args:
+        setting: the loaded setting (with the command line's overrides).
+        out: the results folder.
+        work_dir, gpus, epochs: see :class:`~.plan.Planner`.
+        labels: rows of the table (default: baseline, control, methods).
+        curve: run the baseline on the longer schedule, if the setting has
+            one.
+        dry_run: print the commands instead of running them.
+        report_only: rewrite the results from the finished runs.
+        quiet: no progress bars.
+        command: the command line, for ``environment.md``.
+        root: the repository root, for the commit in ``environment.md``.
+    """
+
+    def __init__(self, setting: Setting, out: str,
+                 work_dir: Optional[str] = None, gpus: int = 0,
+                 epochs: Optional[int] = None,
+                 labels: Optional[Sequence[str]] = None, curve: bool = True,
+                 dry_run: bool = False, report_only: bool = False,
+                 quiet: bool = False, command: Sequence[str] = (),
+                 root: str = '.') -> None:
+        self.setting = setting
+        self.planner = Planner(setting, work_dir, gpus, epochs)
+        self.labels = list(labels or self.planner.table_labels())
+        self.out, self.curve = out, curve
+        self.dry_run, self.report_only, self.quiet = (dry_run, report_only,
+                                                      quiet)
+        self.command, self.root = list(command), root
+        self.planned: List[Run] = []
+        self.hidden = None  # phi -> share of hidden positions (publish)
+        self.started = time.time()
+
+    def step(self, run: Run, index: str) -> None:
+        """Plan ``run``; execute it (or print it), then publish."""
+        self.planned.append(run)
+        if self.dry_run:
+            print(f'# [{index}] {run.name} ({run.group})\n{run.describe()}')
+            return
+        if self.report_only:
+            return
+        print(f'\n[{index}] {run.name} ({run.group})', flush=True)
+        execute(run, quiet=self.quiet)
+        self.publish()
+
+    def publish(self) -> None:
+        if not self.dry_run:
+            publish.write(self)
+
+    def teacher(self) -> None:
+        run = self.planner.teacher()
+        self.step(run, 'teacher')
+        target = self.setting.teacher_checkpoint(self.planner.work_dir)
+        if target and run.checkpoint is None and not self.dry_run:
+            publish_checkpoint(run, target)
+
+    def select(self) -> None:
+        """Each method's target ratio, by its holdout mAP."""
+        ratios = self.setting.target_ratios or []
+        if len(ratios) < 2:
+            return
+        needed = [m for m in self.setting.methods if m in self.labels or (
+            m == 'AMD' and (self.setting.get('ablations')
+                            or self.setting.get('phis')))]
+        for method in needed:
+            runs = [self.planner.selection(method, r) for r in ratios]
+            for i, run in enumerate(runs, start=1):
+                self.step(run, f'selection {method} {i}/{len(runs)}')
+            if all(run.done() for run in runs):
+                scores = {run.info['target_ratio']: percent(run.result())
+                          for run in runs}
+                self.planner.ratios[method] = choose_ratio(scores)
+            elif self.dry_run:
+                self.planner.ratios[method] = '<chosen on holdout>'
+
+    def runs(self) -> Iterator[Run]:
+        """The runs after the selection, in order."""
+        setting, planner = self.setting, self.planner
+        yield from planner.methods(self.labels, setting.seeds)
+        if setting.students.get('curve') and self.curve:
+            yield planner.baseline(setting.seeds[0], curve=True)
+        for label in setting.get('ablations') or {}:
+            for seed in setting.get('ablation_seeds', []):
+                yield planner.ablation(label, seed)
+        for phi in setting.get('phis') or []:
+            for seed in setting.get('phi_seeds', []):
+                if phi != planner.default_phi():  # the table's AMD runs
+                    yield planner.phi(phi, seed)
+
+    def run(self) -> None:
+        if not self.dry_run:
+            summary = self.setting.prepare_data()
+            if summary is not None:
+                from mmrazor_amd.datagen import format_summary
+                print(format_summary(summary))
+        self.teacher()
+        self.select()
+        runs = list(self.runs())
+        for i, run in enumerate(runs, start=1):
+            self.step(run, f'{i}/{len(runs)}')
+        self.publish()
+
+    def report_file(self) -> Optional[str]:
+        """The markdown report, once some run has finished."""
+        path = os.path.join(self.out, f'{self.setting.report}.md')
+        return path if os.path.isfile(path) else None
