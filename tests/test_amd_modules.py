@@ -471,6 +471,19 @@ def test_masker_argument_errors():
 
 
 def test_build_from_registry():
+    """Also under mmdet's default scope (an mmdet runner, or another test,
+    may have set it): configs name the loss ``mmrazor.AMDLoss`` there, and
+    its sub-configs (``AdaptiveMasker``...) resolve in MMRazor's registry."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        scoped = MODELS.build(dict(type='mmrazor.AMDLoss', num_levels=1))
+    assert isinstance(scoped.masker, AdaptiveMasker)
+    assert scoped.generations[0].clue is not None
+    with DefaultScope.overwrite_default_scope('mmrazor'):
+        check_builds()
+
+
+def check_builds():
     loss_fn = MODELS.build(
         dict(type='AMDLoss', student_channels=8, teacher_channels=16,
              num_levels=2, loss_weight=5e-7,

@@ -160,7 +160,9 @@ def test_dry_run_prints_distributed_commands_and_touches_nothing(
     for label in ('baseline', 'control', 'fgd', 'mgd', 'amd'):
         assert any(f'/methods/{label}/seed0 ' in c for c in trains), label
     assert any('custom_hooks.2.scale=0.0' in c for c in trains)
-    assert all('data_root=data/coco/' in c for c in commands)
+    # paths given on the command line are taken from where it was typed
+    root = osp.join(ROOT, 'data', 'coco') + '/'
+    assert all(f'data_root={root}' in c for c in commands)
 
 
 TINY_DATA = ['--num-train', '16', '--num-val', '8', '--num-holdout', '4',

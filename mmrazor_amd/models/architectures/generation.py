@@ -14,6 +14,7 @@ from mmdet.models.layers import InvertedResidual, SELayer
 from mmrazor.registry import MODELS
 from torch import Tensor
 
+from ..utils.build import build_module
 from ..utils.checks import check_choice, check_int
 
 GENERATION_VARIANTS = ('dense_x2', 'dense_x1', 'mbconv')
@@ -104,7 +105,7 @@ class GenerationBlock(nn.Module):
         super().__init__()
         check_choice('clue_position', clue_position, CLUE_POSITIONS)
         if isinstance(clue, dict):
-            clue = MODELS.build(dict(clue, channels=channels))
+            clue = build_module(clue, channels=channels)
         if clue_position == 'within' and variant != 'dense_x2':
             raise ValueError(
                 "clue_position='within' puts the clue between the two convs "

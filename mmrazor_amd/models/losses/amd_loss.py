@@ -12,6 +12,7 @@ from mmrazor.registry import MODELS
 from torch import Tensor
 
 from .. import architectures  # noqa: F401  (registers maskers, blocks, clues)
+from ..utils.build import build_module
 from ..utils.checks import check_weight
 from .multi_level import Features, MultiLevelFeatureLoss
 
@@ -136,10 +137,9 @@ class AMDLoss(MultiLevelFeatureLoss):
         super().__init__(student_channels, teacher_channels, num_levels,
                          check_finite=check_finite, init_cfg=init_cfg)
         self.loss_weight = check_weight('loss_weight', loss_weight)
-        self.masker = MODELS.build(masker)
+        self.masker = build_module(masker)
         self.generations = nn.ModuleList(
-            MODELS.build(
-                dict(generation, channels=teacher_channels, clue=clue))
+            build_module(generation, channels=teacher_channels, clue=clue)
             for _ in range(num_levels))
 
     def forward(self, preds_S: Features, preds_T: Features) -> Tensor:
