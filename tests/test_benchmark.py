@@ -278,7 +278,7 @@ def test_benchmark_writes_tables_plots_json_and_environment(tmp_path):
     with open(osp.join(out_dir, 'embedded_benchmark.json')) as f:
         raw = json.load(f)
     groups = {(r['group'], r['label']) for r in raw['runs']}
-    assert {('methods', 'AMD'), ('methods', 'control'), ('phi', '2'),
+    assert {('methods', 'AMD'), ('methods', 'control'), ('phi', 'AMD φ=2'),
             ('selection', 'AMD ratio 0.5'), ('teacher', 'teacher (R50-mini)')
             } <= groups
     amd = next(r for r in raw['runs'] if r['label'] == 'AMD')

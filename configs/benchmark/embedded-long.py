@@ -28,12 +28,14 @@ students = dict(
         options=[
             'param_scheduler.1.end=16', 'param_scheduler.1.milestones=[15]'
         ]))
-# every method at each ratio of DistillBalanceHook (weighted distillation
-# loss / detection loss over the first 50 iterations), seed 0, scored on the
-# holdout split; the tables use each method's best ratio. The distillation
-# share of the student-neck gradient is measured every 50 iterations.
-balance = dict(
-    target_ratios=[0.25, 1.0, 4.0], selection_seed=0, grad_share_interval=50)
+# One procedure for every method's loss weight: DistillBalanceHook sets it
+# so that the weighted distillation loss equals the detection loss over the
+# first 50 iterations (target ratio 1, the FGD/MGD maintainers' rule for new
+# data). A sweep of equal size per method, scored on the holdout split
+# (`--ratios 0.25 1 4`), costs 9 more runs (~2.3 h on 2 cores) and does not
+# fit the 3 h budget of the table. The distillation share of the
+# student-neck gradient is measured every 50 iterations.
+balance = dict(target_ratios=[1.0], selection_seed=0, grad_share_interval=50)
 seeds = [0, 1, 2]
 ablation_seeds = [0, 1]
 phi_seeds = [0, 1]

@@ -231,6 +231,7 @@ def train(run: Run, quiet: bool = False) -> str:
 def evaluate(run: Run, checkpoint: str, quiet: bool = False) -> Dict:
     """``mim test`` the checkpoint; return the metrics (table names)."""
     test_dir = osp.join(run.work_dir, 'test')
+    os.makedirs(run.work_dir, exist_ok=True)
     _stream(run.test_command(checkpoint), osp.join(run.work_dir, 'test.log'),
             f'{run.name}: evaluate', quiet, None)
     dumps = sorted(glob.glob(osp.join(test_dir, '*', '*.json')),
