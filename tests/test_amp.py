@@ -422,8 +422,11 @@ def check_against_float32(work_dir, log, reference, method):
     assert 0 < fraction < UPDATE_FRACTION, fraction
 
 
+# AMD through the train command (the optimizer wrapper does not depend on
+# the method); FGD's float32 squared errors under autocast and its NaN check
+# are tested above at the loss level
 @pytest.mark.slow
-@pytest.mark.parametrize('method', ['amd', 'fgd'])
+@pytest.mark.parametrize('method', ['amd'])
 def test_amp_through_the_train_command(method, synthetic_tiny, tmp_path,
                                        float32_run):
     code, log = train(amp_command(tmp_path, synthetic_tiny), method)
@@ -437,7 +440,7 @@ def test_amp_through_the_train_command(method, synthetic_tiny, tmp_path,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('method', ['amd', 'fgd'])
+@pytest.mark.parametrize('method', ['amd'])
 def test_cpu_amp_without_mmengine_s_cuda_check(method, synthetic_tiny,
                                                tmp_path, float32_run):
     """``--amp`` as it would run on a CPU if mmengine did not refuse it: the

@@ -165,6 +165,27 @@ def test_dry_run_prints_distributed_commands_and_touches_nothing(
     assert all(f'data_root={root}' in c for c in commands)
 
 
+def test_ratio_sweep_is_planned_on_the_holdout_split_for_every_method(
+        tmp_path):
+    """``--ratios`` plans, before the table, each method at each target
+    ratio on seed 0, trained on the training split and scored on the
+    holdout split; the table's runs then use the chosen ratio."""
+    out = run_script('benchmark.py', '--setting', 'embedded-long', '--ratios',
+                     '0.25', '1', '4', '--seeds', '0', '--ablations',
+                     '--phis', '--work-dir', str(tmp_path / 'work'), '--out',
+                     str(tmp_path / 'results'), '--dry-run')
+    assert not (tmp_path / 'work').exists()
+    blocks = out.split('\n# [')
+    for method in ('fgd', 'mgd', 'amd'):
+        for ratio in ('0-25', '1', '4'):
+            block = next(b for b in blocks
+                         if f'/selection/{method}-r{ratio}/seed0 ' in b)
+            assert 'instances_holdout.json' in block, block
+            assert f'target_ratio={ratio.replace("-", ".")}' in block
+    table = next(b for b in blocks if '/methods/amd/seed0 ' in b)
+    assert 'target_ratio=<chosen on holdout>' in table
+
+
 TINY_DATA = ['--num-train', '16', '--num-val', '8', '--num-holdout', '4',
              '--epochs', '1']
 
@@ -256,8 +277,8 @@ def test_stock_mim_test_of_the_export_reports_the_distillation_metrics(
 @pytest.mark.slow
 def test_benchmark_writes_tables_plots_json_and_environment(tmp_path):
     """The tiny long-regime setting through scripts/benchmark.py: teacher,
-    AMD's loss-weight selection on the holdout split, baseline, control and
-    AMD, one ablation and the phi sweep."""
+    baseline, control and AMD at the shared target ratio, one ablation and
+    the phi sweep."""
     work, data = str(tmp_path / 'work'), str(tmp_path / 'data')
     out_dir = str(tmp_path / 'results')
     run_script('benchmark.py', '--setting', TINY, '--work-dir', work,
@@ -266,7 +287,7 @@ def test_benchmark_writes_tables_plots_json_and_environment(tmp_path):
     with open(osp.join(out_dir, 'embedded_benchmark.md')) as f:
         text = f.read()
     for row in ('| baseline | 1 |', '| control | 1 |', '| AMD | 1 |',
-                '| AMD w/o Ada-Channel | 1 |', '| AMD | 0.0 | 0.0 |'):
+                '| AMD w/o Ada-Channel | 1 |'):
         assert row in text, row
     assert '## Gains over the control, paired by seed' in text
     assert '## φ sweep' in text and '| 2 |' in text
@@ -279,9 +300,8 @@ def test_benchmark_writes_tables_plots_json_and_environment(tmp_path):
         raw = json.load(f)
     groups = {(r['group'], r['label']) for r in raw['runs']}
     assert {('methods', 'AMD'), ('methods', 'control'), ('phi', 'AMD φ=2'),
-            ('selection', 'AMD ratio 0.5'), ('teacher', 'teacher (R50-mini)')
-            } <= groups
+            ('teacher', 'teacher (R50-mini)')} <= groups
     amd = next(r for r in raw['runs'] if r['label'] == 'AMD')
-    assert amd['target_ratio'] == raw['ratios']['AMD']
+    assert amd['target_ratio'] == 1.0
     assert amd['balance']['calibrated']
     assert amd['training']['train']['distill.ratio']

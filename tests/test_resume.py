@@ -27,8 +27,10 @@ def wait_for(path, process, timeout=600):
         time.sleep(0.02)
 
 
+# AMD only: what resume restores (distiller modules, optimizer, scheduler,
+# the balance scale) does not depend on the method, and CI time is bounded
 @pytest.mark.slow
-@pytest.mark.parametrize('method', ['amd', 'mgd'])
+@pytest.mark.parametrize('method', ['amd'])
 def test_killed_and_resumed_run_ends_like_an_uninterrupted_one(
         method, synthetic_tiny, tmp_path):
     env = tiny_train_env(method)
