@@ -3,9 +3,10 @@
 A distillation loss ``L_d`` (AMD, MGD, FGD) is added to the student's
 detection loss ``L_det`` with a weight ``alpha``. The right ``alpha``
 depends on the feature magnitudes of the teacher, hence on the data and
-the schedule: a weight tuned on COCO can make ``alpha * L_d`` a thousand
-times ``L_det`` elsewhere, and then gradient clipping scales the detection
-gradient down with it. FGD's and MGD's authors tune ``alpha`` on new data
+the schedule: a weight that fits one teacher can make ``alpha * L_d``
+hundreds of times ``L_det`` with another (docs/method.md, "Loss
+balance"), and then gradient clipping scales the detection gradient down
+with it. FGD's and MGD's authors tune ``alpha`` on new data
 until the weighted distillation loss is about the size of the detection
 loss. :class:`DistillBalanceHook` makes that rule a measurement
 (``docs/method.md``, "Loss balance"):
