@@ -53,8 +53,9 @@ def machine(device: str = 'cpu') -> Dict:
 
 
 def busy() -> str:
-    """A sentence naming other heavy jobs and the load, or ''."""
-    others = []
+    """A sentence naming other heavy jobs and the load, or ''. Jobs that
+    are stopped (SIGSTOP, state ``T``) use no CPU and are named apart."""
+    others, stopped = [], []
     for pid in os.listdir('/proc'):
         if not pid.isdigit() or int(pid) in (os.getpid(), os.getppid()):
             continue
@@ -62,13 +63,19 @@ def busy() -> str:
             with open(f'/proc/{pid}/cmdline', 'rb') as f:
                 cmdline = f.read().replace(b'\0', b' ').decode(
                     errors='replace')
-        except OSError:
+            with open(f'/proc/{pid}/stat') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+        except (OSError, IndexError):
             continue
-        others += [f'{pid} ({job})' for job in HEAVY_JOBS if job in cmdline]
+        jobs = [f'{pid} ({job})' for job in HEAVY_JOBS if job in cmdline]
+        (stopped if state in 'Tt' else others).extend(jobs)
     load = os.getloadavg()[0]
     words = []
     if others:
         words.append('other heavy jobs run: ' + ', '.join(others))
+    if stopped:
+        words.append('other jobs exist but are stopped: ' +
+                     ', '.join(stopped))
     if load > 0.5:
         words.append(f'1-min load average {load:.2f}')
     return '; '.join(words)
