@@ -8,7 +8,5 @@ teacher = dict(label='teacher (Cascade Mask R-CNN X101-DCN)')
 baseline = dict(
     label='baseline',
     config='mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py')
-methods = dict(
-    FGD='configs/distill/fgd/fgd_fpn_cascade-mask-rcnn_x101-dcn_faster-rcnn_r50_2x_coco.py',  # noqa: E501
-    MGD='configs/distill/mgd/mgd_fpn_cascade-mask-rcnn_x101-dcn_faster-rcnn_r50_2x_coco.py',  # noqa: E501
-    AMD='configs/distill/amd/amd_fpn_cascade-mask-rcnn_x101-dcn_faster-rcnn_r50_2x_coco.py')  # noqa: E501
+# configs/distill/<method>/<method>_fpn_<distill_pair>.py
+distill_pair = 'cascade-mask-rcnn_x101-dcn_faster-rcnn_r50_2x_coco'

@@ -7,7 +7,5 @@ teacher = dict(label='teacher (RepPoints X101-DCN)')
 baseline = dict(
     label='baseline',
     config='mmdet::reppoints/reppoints-moment_r50_fpn-gn_head-gn_2x_coco.py')
-methods = dict(
-    FGD='configs/distill/fgd/fgd_fpn_reppoints_x101-dcn_reppoints_r50_2x_coco.py',  # noqa: E501
-    MGD='configs/distill/mgd/mgd_fpn_reppoints_x101-dcn_reppoints_r50_2x_coco.py',  # noqa: E501
-    AMD='configs/distill/amd/amd_fpn_reppoints_x101-dcn_reppoints_r50_2x_coco.py')  # noqa: E501
+# configs/distill/<method>/<method>_fpn_<distill_pair>.py
+distill_pair = 'reppoints_x101-dcn_reppoints_r50_2x_coco'

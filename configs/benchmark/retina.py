@@ -6,7 +6,5 @@ title = 'RetinaNet X101-64x4d -> RetinaNet R50, COCO 2017, 2x'
 teacher = dict(label='teacher (RetinaNet X101-64x4d)')
 baseline = dict(
     label='baseline', config='mmdet::retinanet/retinanet_r50_fpn_2x_coco.py')
-methods = dict(
-    FGD='configs/distill/fgd/fgd_fpn_retina_x101_retina_r50_2x_coco.py',
-    MGD='configs/distill/mgd/mgd_fpn_retina_x101_retina_r50_2x_coco.py',
-    AMD='configs/distill/amd/amd_fpn_retina_x101_retina_r50_2x_coco.py')
+# configs/distill/<method>/<method>_fpn_<distill_pair>.py
+distill_pair = 'retina_x101_retina_r50_2x_coco'

@@ -22,6 +22,9 @@ regime that the demo, the benchmark, the pictures and the cost script need:
     the student config, the distillation config of each method, which
     method's config (at loss scale 0) is the control, AMD's ablations
     (label -> key of ``amd_ablations`` in the AMD config) and the phi sweep.
+    Instead of ``methods``, ``distill_pair`` names the teacher/student pair
+    of the configs: ``configs/distill/<m>/<m>_fpn_<distill_pair>.py`` for
+    FGD, MGD and AMD.
 ``students``
     ``epochs``, ``options`` (cfg options of the schedule) and optionally
     ``val_interval`` (validation on the holdout split every that many
@@ -46,6 +49,17 @@ from mmengine.config import Config
 SETTINGS_DIR = osp.join('configs', 'benchmark')
 REQUIRED = ('name', 'title', 'report', 'data', 'teacher', 'baseline',
             'methods', 'control', 'students', 'seeds')
+METHODS = ('FGD', 'MGD', 'AMD')  # table order
+
+
+def distill_configs(pair: str) -> Dict[str, str]:
+    """The distillation config of each method for a teacher/student pair,
+    by the configs' naming rule ``<method>_fpn_<pair>.py``."""
+    return {
+        method: osp.join('configs', 'distill', method.lower(),
+                         f'{method.lower()}_fpn_{pair}.py')
+        for method in METHODS
+    }
 
 
 def config_file(path: str) -> str:
@@ -94,6 +108,8 @@ class Setting:
     """A loaded setting; attribute access reads the config's fields."""
 
     def __init__(self, cfg: Config, path: str) -> None:
+        if 'methods' not in cfg and cfg.get('distill_pair'):
+            cfg.methods = distill_configs(cfg.distill_pair)
         missing = [key for key in REQUIRED if key not in cfg]
         if missing:
             raise SettingError(f'the setting {path} lacks {missing}')

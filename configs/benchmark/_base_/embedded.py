@@ -29,8 +29,6 @@ teacher = dict(
 baseline = dict(
     label='baseline',
     config='configs/embedded/retinanet_r18-mini_fpn_synthetic.py')
-methods = dict(
-    FGD='configs/distill/fgd/fgd_fpn_retina_r50-mini_retina_r18-mini_synthetic.py',  # noqa: E501
-    MGD='configs/distill/mgd/mgd_fpn_retina_r50-mini_retina_r18-mini_synthetic.py',  # noqa: E501
-    AMD='configs/distill/amd/amd_fpn_retina_r50-mini_retina_r18-mini_synthetic.py')  # noqa: E501
+# configs/distill/<method>/<method>_fpn_<distill_pair>.py
+distill_pair = 'retina_r50-mini_retina_r18-mini_synthetic'
 phis = [0.5, 1.0, 1.5, 2.0, 3.0]
