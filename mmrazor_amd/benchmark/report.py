@@ -42,6 +42,10 @@ def by_label(results: Results, group: Optional[str] = None
             for label, rows in table.items()}
 
 
+# seeds a paired gain needs before the table says whether it clears the bar
+BAR_SEEDS = 3
+
+
 def paired_gain(rows: Results, reference: Results,
                 column: str = 'mAP') -> Optional[Dict]:
     """Per-seed differences ``rows - reference`` over their common seeds:
@@ -92,7 +96,9 @@ def metrics_table(table: Dict[str, Results],
 def gains_table(table: Dict[str, Results], reference: str,
                 labels: Sequence[str]) -> str:
     """Paired mAP gains of ``labels`` over ``reference``, per seed, with
-    the test of the benchmark's bar: a gain above twice the pooled std."""
+    the test of the benchmark's bar: a gain above twice the pooled std,
+    decided only over at least ``BAR_SEEDS`` paired seeds (below that the
+    seed std says nothing and the cell reads "n < 3")."""
     lines = ['| Method | seeds | per-seed Δ mAP | mean Δ ± std | pooled '
              'seed std | Δ > 2 × pooled std |',
              '|---|---|---|---|---|---|']
@@ -100,12 +106,18 @@ def gains_table(table: Dict[str, Results], reference: str,
         gain = paired_gain(table.get(label, []), table.get(reference, []))
         if gain is None:
             continue
-        beats = gain['mean'] > 2 * gain['pooled_std']
+        if gain['n'] < BAR_SEEDS:
+            verdict = f'n < {BAR_SEEDS}'
+        else:
+            beats = gain['mean'] > 2 * gain['pooled_std']
+            verdict = 'yes' if beats else 'no'
+        spread = (f'{gain["mean"]:+.2f} ± {gain["std"]:.2f}'
+                  if gain['n'] > 1 else f'{gain["mean"]:+.2f}')
+        pooled = f'{gain["pooled_std"]:.2f}' if gain['n'] > 1 else ''
         lines.append(
             f'| {label} | {gain["n"]} | '
             + ', '.join(f'{d:+.1f}' for d in gain['diffs'])
-            + f' | {gain["mean"]:+.2f} ± {gain["std"]:.2f} | '
-            f'{gain["pooled_std"]:.2f} | {"yes" if beats else "no"} |')
+            + f' | {spread} | {pooled} | {verdict} |')
     return '\n'.join(lines)
 
 
