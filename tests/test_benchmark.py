@@ -59,7 +59,8 @@ def test_gains_are_paired_by_seed():
     # stds 1.41 (30, 32) and 2.12 (31, 34), pooled sqrt((2 + 4.5) / 2)
     two = report.gains_table(report.by_label(control[:2] + amd), 'control',
                              ['AMD'])
-    assert two.rstrip().endswith('| +1.0, +2.0 | +1.50 ± 0.71 | 1.80 | n < 3 |')
+    assert two.rstrip().endswith(
+        '| +1.0, +2.0 | +1.50 ± 0.71 | 1.80 | n < 3 |')
     one = report.gains_table(report.by_label(control[:1] + amd), 'control',
                              ['AMD'])
     assert one.rstrip().endswith('| AMD | 1 | +1.0 | +1.00 |  | n < 3 |')
