@@ -165,6 +165,7 @@ def _stream(command: List[str], log_file: str, desc: str, quiet: bool,
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     bar = None if quiet else tqdm(
         total=1, desc=desc, unit='it', leave=True, dynamic_ncols=True)
+    os.makedirs(osp.dirname(log_file), exist_ok=True)
     with open(log_file, 'a', buffering=1) as log:  # line-buffered: tail -f
         log.write(f'$ {" ".join(command)}\n')
         process = subprocess.Popen(
@@ -210,7 +211,6 @@ def _max_epochs(run: Run) -> Optional[int]:
 
 def train(run: Run, quiet: bool = False) -> str:
     """Train ``run`` (resuming if interrupted); return its last checkpoint."""
-    os.makedirs(run.work_dir, exist_ok=True)
     final = osp.join(run.work_dir, 'final.pth')
     if osp.isfile(final):
         return final
@@ -231,7 +231,6 @@ def train(run: Run, quiet: bool = False) -> str:
 def evaluate(run: Run, checkpoint: str, quiet: bool = False) -> Dict:
     """``mim test`` the checkpoint; return the metrics (table names)."""
     test_dir = osp.join(run.work_dir, 'test')
-    os.makedirs(run.work_dir, exist_ok=True)
     _stream(run.test_command(checkpoint), osp.join(run.work_dir, 'test.log'),
             f'{run.name}: evaluate', quiet, None)
     dumps = sorted(glob.glob(osp.join(test_dir, '*', '*.json')),
@@ -294,7 +293,6 @@ def execute(run: Run, redo: bool = False, quiet: bool = False,
         check_reuse(run)
     if not run.done():
         started = time.time()
-        os.makedirs(run.work_dir, exist_ok=True)
         checkpoint = run.checkpoint or train(run, quiet)
         train_seconds = time.time() - started
         started = time.time()
