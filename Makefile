@@ -1,6 +1,6 @@
 # mmrazor_amd: the two commands of the README, and their parts.
 #   make test   set up the stack (cached after the first time), run the tests
-#   make demo   set up the stack, then run the embedded demo (CPU, ~20 min)
+#   make demo   set up the stack, then run the embedded demo (CPU, ~15 min)
 #   make benchmark   the full embedded benchmark (hours on 2 CPU cores)
 PYTHON ?= python3
 export PYTHON
