@@ -71,6 +71,32 @@ def test_the_best_holdout_ratio_is_chosen_ties_nearest_one():
     assert report.choose_ratio({0.25: 32.0, 1.0: 31.0, 4.0: 32.0}) == 0.25
 
 
+def test_a_report_keeps_the_stored_training_summary_when_logs_are_gone(
+        tmp_path):
+    """metrics.json alone (the logs deleted) still reports its curve; where
+    the logs exist, the summary is read again from them."""
+    from mmrazor_amd.benchmark.publish import _result
+    run = runs.Run(name='AMD seed 0', package='mmrazor', label='AMD',
+                   group='methods', seed=0,
+                   config='c.py', work_dir=str(tmp_path))
+    stored = dict(val=[dict(epoch=4, mAP=0.3)], train={}, iters=8,
+                  seconds_per_iter=0.4)
+    with open(run.metrics_file, 'w') as f:
+        json.dump(dict(result('AMD', 0, 0.4), training=stored), f)
+    assert _result(run)['training'] == stored
+
+    logs = tmp_path / '20261201_000000' / 'vis_data'
+    logs.mkdir(parents=True)
+    lines = [dict(iter=10, step=10, loss=1.5, time=0.5),
+             dict(step=8, **{'coco/bbox_mAP': 0.45})]
+    (logs / 'scalars.json').write_text(
+        '\n'.join(json.dumps(line) for line in lines))
+    training = _result(run)['training']
+    assert training['val'] == [dict(epoch=8, mAP=0.45)]
+    assert training['train']['loss'] == [[10, 1.5]]
+    assert training['iters'] == 10 and training['seconds_per_iter'] == 0.5
+
+
 def test_progress_is_counted_over_all_epochs():
     line = ('11/21 04:40:01 - mmengine - INFO - Epoch(train)  [2][ 40/250]'
             '  lr: 2.0e-02')

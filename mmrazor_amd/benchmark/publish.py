@@ -180,14 +180,21 @@ def phi_sweep(bench, results: List[Dict]) -> Dict[float, List[Dict]]:
     return {phi: rows for phi, rows in sweep.items() if rows}
 
 
+def _result(run) -> Dict:
+    """The run's ``metrics.json``, its training summary read again from the
+    logs (so that a report written by a newer version of this module has all
+    its fields); where the logs are gone, the summary stored at the time."""
+    result = run.result()
+    records = read_scalars(run.work_dir)
+    if records:
+        result['training'] = summarise_training(records)
+    return result
+
+
 def write(bench) -> None:
     setting = bench.setting
     os.makedirs(bench.out, exist_ok=True)
-    # the training summaries are read again from the runs' logs, so that a
-    # report written by a newer version of this module has all its fields
-    results = [dict(run.result(),
-                    training=summarise_training(read_scalars(run.work_dir)))
-               for run in bench.planned if run.done()]
+    results = [_result(run) for run in bench.planned if run.done()]
     if not results:
         return
     stem = osp.join(bench.out, setting.report)
