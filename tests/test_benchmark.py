@@ -97,6 +97,40 @@ def test_a_report_keeps_the_stored_training_summary_when_logs_are_gone(
     assert training['iters'] == 10 and training['seconds_per_iter'] == 0.5
 
 
+def test_restored_results_are_reused_and_need_the_teacher(tmp_path,
+                                                           monkeypatch):
+    """restore() writes each run's metrics.json back where it was trained
+    (so the run is done and passes the reuse check) and copies the
+    committed teacher; without the teacher it says what is missing."""
+    from mmrazor_amd.benchmark.restore import restore
+    monkeypatch.chdir(tmp_path)
+    student = dict(result('AMD', 1, 0.45), name='AMD seed 1',
+                   checkpoint='work/methods/amd/seed1/final.pth',
+                   options=['model.teacher_ckpt=work/teacher.pth'],
+                   training=dict(val=[dict(epoch=8, mAP=0.449)]))
+    teacher = dict(result('teacher', 0, 0.6, group='teacher'),
+                   checkpoint='work/teacher/final.pth', options=[])
+    with open('results.json', 'w') as f:
+        json.dump(dict(runs=[teacher, student]), f)
+    with pytest.raises(FileNotFoundError, match='teacher.pth'):
+        restore('results.json', 'teacher.pth', 'work/teacher.pth')
+    with open('teacher.pth', 'wb') as f:
+        f.write(b'weights')
+    done = restore('results.json', 'teacher.pth', 'work/teacher.pth')
+    assert sorted(done['restored']) == ['work/methods/amd/seed1/metrics.json',
+                                        'work/teacher/metrics.json']
+    with open('work/teacher.pth', 'rb') as f:
+        assert f.read() == b'weights'
+    run = runs.Run(name='AMD seed 1', package='mmrazor', label='AMD',
+                   group='methods', seed=1, config='c.py',
+                   work_dir='work/methods/amd/seed1',
+                   options=['model.teacher_ckpt=work/teacher.pth'])
+    assert run.done() and run.metrics()['mAP'] == 0.45
+    runs.check_reuse(run)  # the planned options are the stored ones
+    assert restore('results.json', 'teacher.pth',
+                   'work/teacher.pth')['kept'] == done['restored']
+
+
 def test_progress_is_counted_over_all_epochs():
     line = ('11/21 04:40:01 - mmengine - INFO - Epoch(train)  [2][ 40/250]'
             '  lr: 2.0e-02')
