@@ -97,38 +97,64 @@ def test_a_report_keeps_the_stored_training_summary_when_logs_are_gone(
     assert training['iters'] == 10 and training['seconds_per_iter'] == 0.5
 
 
-def test_restored_results_are_reused_and_need_the_teacher(tmp_path,
-                                                           monkeypatch):
-    """restore() writes each run's metrics.json back where it was trained
-    (so the run is done and passes the reuse check) and copies the
-    committed teacher; without the teacher it says what is missing."""
-    from mmrazor_amd.benchmark.restore import restore
+def test_restored_runs_are_reused_and_a_teacher_is_not_mixed(tmp_path,
+                                                              monkeypatch):
+    """restore_runs() writes each run's metrics.json back where it was
+    trained (done, and it passes the reuse check); a work dir that holds
+    another teacher is refused, and restore_teacher() puts a committed
+    teacher and its record in place."""
+    from mmrazor_amd.benchmark.restore import restore_runs, restore_teacher
     monkeypatch.chdir(tmp_path)
     student = dict(result('AMD', 1, 0.45), name='AMD seed 1',
                    checkpoint='work/methods/amd/seed1/final.pth',
                    options=['model.teacher_ckpt=work/teacher.pth'],
                    training=dict(val=[dict(epoch=8, mAP=0.449)]))
     teacher = dict(result('teacher', 0, 0.6, group='teacher'),
-                   checkpoint='work/teacher/final.pth', options=[])
+                   checkpoint='work/teacher/final.pth', options=[],
+                   training=dict(val=[dict(epoch=30, mAP=0.599)]))
     with open('results.json', 'w') as f:
         json.dump(dict(runs=[teacher, student]), f)
-    with pytest.raises(FileNotFoundError, match='teacher.pth'):
-        restore('results.json', 'teacher.pth', 'work/teacher.pth')
-    with open('teacher.pth', 'wb') as f:
-        f.write(b'weights')
-    done = restore('results.json', 'teacher.pth', 'work/teacher.pth')
+    done = restore_runs('results.json')
     assert sorted(done['restored']) == ['work/methods/amd/seed1/metrics.json',
                                         'work/teacher/metrics.json']
-    with open('work/teacher.pth', 'rb') as f:
-        assert f.read() == b'weights'
     run = runs.Run(name='AMD seed 1', package='mmrazor', label='AMD',
                    group='methods', seed=1, config='c.py',
                    work_dir='work/methods/amd/seed1',
                    options=['model.teacher_ckpt=work/teacher.pth'])
     assert run.done() and run.metrics()['mAP'] == 0.45
     runs.check_reuse(run)  # the planned options are the stored ones
-    assert restore('results.json', 'teacher.pth',
-                   'work/teacher.pth')['kept'] == done['restored']
+    assert restore_runs('results.json')['kept'] == done['restored']
+
+    other = tmp_path / 'committed'
+    other.mkdir()
+    (other / 'teacher.pth').write_bytes(b'weights')
+    (other / 'metrics.json').write_text(json.dumps(
+        dict(teacher, metrics=dict(teacher['metrics'], mAP=0.61))))
+    with pytest.raises(RuntimeError, match='another teacher'):
+        restore_teacher(str(other), 'work/teacher', 'work/teacher.pth')
+    restore_teacher(str(other), 'new/teacher', 'new/teacher.pth')
+    assert (tmp_path / 'new' / 'teacher.pth').read_bytes() == b'weights'
+    with open('new/teacher/metrics.json') as f:
+        placed = json.load(f)
+    assert placed['metrics']['mAP'] == 0.61
+    assert placed['checkpoint'] == 'new/teacher/final.pth'
+    with open('new/teacher/metrics.json', 'w') as f:
+        json.dump(placed, f)
+    os.replace('new/teacher/metrics.json', 'work/teacher/metrics.json')
+    with pytest.raises(RuntimeError, match='another teacher'):
+        restore_runs('results.json')
+
+
+def test_a_student_stops_when_its_restored_teacher_has_no_weights(tmp_path):
+    """The teacher run is done (restored) but teacher.pth is missing: the
+    benchmark names the cause instead of training on another teacher."""
+    from mmrazor_amd.benchmark.benchmark import Benchmark
+    setting = Setting.load(TINY, ROOT)
+    bench = Benchmark(setting, str(tmp_path / 'out'),
+                      work_dir=str(tmp_path / 'work'))
+    amd = next(run for run in bench.runs() if run.label == 'AMD')
+    with pytest.raises(runs.RunError, match='teacher.pth, which is missing'):
+        bench.check_teacher(amd)
 
 
 def test_progress_is_counted_over_all_epochs():

@@ -22,7 +22,7 @@ from typing import Iterator, List, Optional, Sequence
 from . import publish
 from .plan import Planner
 from .report import choose_ratio, percent
-from .runs import Run, execute, publish_checkpoint
+from .runs import Run, RunError, execute, publish_checkpoint
 from .setting import Setting
 
 
@@ -70,8 +70,24 @@ class Benchmark:
         if self.report_only:
             return
         print(f'\n[{index}] {run.name} ({run.group})', flush=True)
+        self.check_teacher(run)
         execute(run, quiet=self.quiet)
         self.publish()
+
+    def check_teacher(self, run: Run) -> None:
+        """Stop before a student that would learn from a missing teacher
+        (its run marked done, e.g. restored, without its weights)."""
+        target = self.setting.teacher_checkpoint(self.planner.work_dir)
+        if (run.package == 'mmrazor' and not run.done()
+                and self.setting.teacher.get('train')
+                and not os.path.isfile(target)):
+            raise RunError(
+                f'{run.name} learns from {target}, which is missing, while '
+                f'the teacher run in {self.planner.teacher().work_dir} is '
+                'done (restored results?). Put back the teacher the other '
+                'runs learned from, or remove that teacher run to train a '
+                'new one in another --work-dir: runs of two teachers are '
+                'not paired.')
 
     def publish(self) -> None:
         if not self.dry_run:

@@ -1,49 +1,84 @@
-"""Put a committed benchmark back under ``work_dirs/`` so that it can be
-extended (more seeds, the ablations, the phi sweep) without retraining it.
+"""Put committed benchmark results back under ``work_dirs/`` so that they
+can be extended without training them again.
 
 A results JSON (:mod:`.publish`) holds every finished run as its
-``metrics.json`` had it, with the work dir in ``checkpoint``. Writing those
-files back makes :meth:`~.runs.Run.done` true for each of them, and the
-report keeps their stored training summaries (their logs are not
-committed). The students of a trained-teacher setting also need the
-teacher's weights: a copy committed next to the results (``teacher.pth``,
-the ``state_dict`` and ``meta`` of its final checkpoint) goes to the
-setting's teacher checkpoint.
+``metrics.json`` had it, with the work dir in ``checkpoint``.
+:func:`restore_runs` writes those files back: each run is then done for
+:mod:`.runs` (and passes its reuse check), and the report keeps the
+training summaries stored in the JSON, since logs are not committed.
+
+The weights are not in the JSON. Runs added to a restored tree that learn
+from a trained teacher need the very teacher the restored runs learned
+from; :class:`~.benchmark.Benchmark` stops with an error when the
+teacher's record is there without its weights. A committed teacher
+(:func:`restore_teacher`: a folder with ``teacher.pth``, its ``state_dict``
+and ``meta``, and the ``metrics.json`` of its run) starts a new tree of runs
+on that teacher.
 """
 import json
 import os
 import os.path as osp
 import shutil
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 
-def restore(results_json: str, teacher_weights: Optional[str] = None,
-            teacher_target: Optional[str] = None) -> Dict[str, List[str]]:
-    """Write each run's ``metrics.json`` where it was trained, unless one
-    is there; copy ``teacher_weights`` to ``teacher_target`` unless that
-    exists. Paths in the JSON are relative to the current directory (the
-    repository root). Returns ``{'restored': [...], 'kept': [...]}``."""
+def _write(path: str, record: Dict) -> None:
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(record, f, indent=2)
+
+
+def _same_teacher(a: Dict, b: Dict) -> bool:
+    """Two teacher records of the same weights: same scores and curve."""
+    return (a.get('metrics') == b.get('metrics')
+            and a.get('training', {}).get('val')
+            == b.get('training', {}).get('val'))
+
+
+def restore_runs(results_json: str) -> Dict[str, List[str]]:
+    """Write each run's ``metrics.json`` where it was trained (the folder
+    of its ``checkpoint``, relative to the current directory), unless one
+    is there. Refuses a work dir whose teacher is another one than the
+    JSON's. Returns ``{'restored': [...], 'kept': [...]}``."""
     with open(results_json) as f:
         runs = json.load(f)['runs']
-    trains_teacher = teacher_target is not None
-    if trains_teacher and not osp.isfile(teacher_target):
-        if teacher_weights is None or not osp.isfile(teacher_weights):
-            raise FileNotFoundError(
-                f'the students need the teacher at {teacher_target}, and '
-                f'there is no committed copy at {teacher_weights}: train it '
-                'again (scripts/benchmark.py does) or restore without it')
-        os.makedirs(osp.dirname(teacher_target) or '.', exist_ok=True)
-        shutil.copyfile(teacher_weights, teacher_target)
+    paths = [osp.join(osp.dirname(run['checkpoint']), 'metrics.json')
+             for run in runs]
+    for run, path in zip(runs, paths):
+        if run['group'] == 'teacher' and osp.isfile(path):
+            with open(path) as f:
+                if not _same_teacher(json.load(f), run):
+                    raise RuntimeError(
+                        f'{path} is another teacher than the one the runs '
+                        f'of {results_json} learned from: restore them into '
+                        'a work dir without it')
     done: Dict[str, List[str]] = dict(restored=[], kept=[])
-    for run in runs:
-        path = osp.join(osp.dirname(run['checkpoint']), 'metrics.json')
-        if run['group'] == 'teacher' and not trains_teacher:
-            continue  # a model-zoo teacher is only evaluated: cheap
+    for run, path in zip(runs, paths):
         if osp.isfile(path):
             done['kept'].append(path)
-            continue
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        with open(path, 'w') as f:
-            json.dump(run, f, indent=2)
-        done['restored'].append(path)
+        else:
+            _write(path, run)
+            done['restored'].append(path)
     return done
+
+
+def restore_teacher(folder: str, teacher_run_dir: str,
+                    teacher_target: str) -> None:
+    """Copy a committed teacher (``folder``: ``teacher.pth`` and
+    ``metrics.json``) to ``teacher_target``, the checkpoint the setting's
+    students read, and its run record to ``teacher_run_dir``. Refuses to
+    replace another teacher."""
+    weights = osp.join(folder, 'teacher.pth')
+    with open(osp.join(folder, 'metrics.json')) as f:
+        record = json.load(f)
+    record_path = osp.join(teacher_run_dir, 'metrics.json')
+    if osp.isfile(record_path):
+        with open(record_path) as f:
+            if not _same_teacher(json.load(f), record):
+                raise RuntimeError(
+                    f'{teacher_run_dir} holds another teacher than '
+                    f'{folder}: choose another work dir')
+    os.makedirs(osp.dirname(teacher_target) or '.', exist_ok=True)
+    shutil.copyfile(weights, teacher_target)
+    _write(record_path, dict(record, checkpoint=osp.join(teacher_run_dir,
+                                                         'final.pth')))
