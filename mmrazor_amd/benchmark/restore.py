@@ -35,6 +35,17 @@ def _same_teacher(a: Dict, b: Dict) -> bool:
             == b.get('training', {}).get('val'))
 
 
+def _refuse_another_teacher(record_path: str, teacher: Dict,
+                            message: str) -> None:
+    """Raise ``RuntimeError(message)`` when ``record_path`` holds the record
+    of a teacher other than ``teacher``; nothing there is fine."""
+    if not osp.isfile(record_path):
+        return
+    with open(record_path) as f:
+        if not _same_teacher(json.load(f), teacher):
+            raise RuntimeError(message)
+
+
 def restore_runs(results_json: str) -> Dict[str, List[str]]:
     """Write each run's ``metrics.json`` where it was trained (the folder
     of its ``checkpoint``, relative to the current directory), unless one
@@ -45,13 +56,11 @@ def restore_runs(results_json: str) -> Dict[str, List[str]]:
     paths = [osp.join(osp.dirname(run['checkpoint']), 'metrics.json')
              for run in runs]
     for run, path in zip(runs, paths):
-        if run['group'] == 'teacher' and osp.isfile(path):
-            with open(path) as f:
-                if not _same_teacher(json.load(f), run):
-                    raise RuntimeError(
-                        f'{path} is another teacher than the one the runs '
-                        f'of {results_json} learned from: restore them into '
-                        'a work dir without it')
+        if run['group'] == 'teacher':
+            _refuse_another_teacher(
+                path, run, f'{path} is another teacher than the one the runs '
+                f'of {results_json} learned from: restore them into a work '
+                'dir without it')
     done: Dict[str, List[str]] = dict(restored=[], kept=[])
     for run, path in zip(runs, paths):
         if osp.isfile(path):
@@ -72,12 +81,9 @@ def restore_teacher(folder: str, teacher_run_dir: str,
     with open(osp.join(folder, 'metrics.json')) as f:
         record = json.load(f)
     record_path = osp.join(teacher_run_dir, 'metrics.json')
-    if osp.isfile(record_path):
-        with open(record_path) as f:
-            if not _same_teacher(json.load(f), record):
-                raise RuntimeError(
-                    f'{teacher_run_dir} holds another teacher than '
-                    f'{folder}: choose another work dir')
+    _refuse_another_teacher(
+        record_path, record, f'{teacher_run_dir} holds another teacher than '
+        f'{folder}: choose another work dir')
     os.makedirs(osp.dirname(teacher_target) or '.', exist_ok=True)
     shutil.copyfile(weights, teacher_target)
     _write(record_path, dict(record, checkpoint=osp.join(teacher_run_dir,
