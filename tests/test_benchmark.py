@@ -66,6 +66,24 @@ def test_gains_are_paired_by_seed():
     assert one.rstrip().endswith('| AMD | 1 | +1.0 | +1.00 |  | n < 3 |')
 
 
+def test_the_phi_sweep_is_paired_with_amd_and_the_control_by_seed():
+    # AMD (phi 1) 44, 46; phi 2 on seeds 1, 0: 45, 43 -> -1, -1 vs AMD;
+    # control on seed 0 only (40): phi 2 +3, AMD +4; phi 3 has no pair
+    amd = [result('AMD', 0, 0.44), result('AMD', 1, 0.46)]
+    phi2 = [result('AMD φ=2', 1, 0.45, 'phi'),
+            result('AMD φ=2', 0, 0.43, 'phi')]
+    phi3 = [result('AMD φ=3', 5, 0.30, 'phi')]
+    control = [result('control', 0, 0.40)]
+    text = report.phi_table({1.0: amd, 2.0: phi2, 3.0: phi3}, 1.0, control,
+                            hidden={2.0: 0.125})
+    header, _, one, two, three = text.splitlines()
+    assert header.endswith('| Δ mAP vs φ = 1 | Δ mAP vs control |')
+    assert one == '| 1 |  | 2 | 45.0 ± 1.4 | 45.0 ± 1.4 |  | +4.0 |'
+    assert two == ('| 2 | 12.5 % | 2 | 44.0 ± 1.4 | 44.0 ± 1.4 | '
+                   '-1.0 ± 0.0 | +3.0 |')
+    assert three == '| 3 |  | 1 | 30.0 | 30.0 |  |  |'
+
+
 def test_the_best_holdout_ratio_is_chosen_ties_nearest_one():
     assert report.choose_ratio({0.25: 30.0, 1.0: 31.0, 4.0: 30.5}) == 1.0
     assert report.choose_ratio({0.25: 32.0, 1.0: 31.0, 4.0: 32.0}) == 0.25

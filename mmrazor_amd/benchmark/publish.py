@@ -14,7 +14,7 @@ from typing import Dict, List
 from . import environment, plots
 from .curves import read_scalars, summarise_training
 from .report import (COLUMNS, by_label, gains_table, mean_std,
-                     metrics_table, paired_gain, percent, selection_table)
+                     metrics_table, percent, phi_table, selection_table)
 
 
 def _balance_lines(table: Dict[str, List[Dict]]) -> List[str]:
@@ -119,20 +119,9 @@ def markdown(bench, results: List[Dict]) -> str:
                   '']
     sweep = phi_sweep(bench, results)
     if sweep:
-        lines += ['## φ sweep', '', '| φ | hidden positions | seeds | mAP | '
-                  'mAR | Δ mAP vs control |', '|---|---|---|---|---|---|']
-        for phi, rows in sorted(sweep.items()):
-            hidden = (bench.hidden or {}).get(phi)
-            gain = paired_gain(rows, methods.get(control, []))
-            lines.append(
-                f'| {phi:g} | '
-                f'{"" if hidden is None else f"{100 * hidden:.1f} %"} | '
-                f'{len(rows)} | ' + ' | '.join(
-                    f'{m:.1f} ± {s:.1f}' for m, s in (
-                        mean_std([percent(r, c) for r in rows])
-                        for c in ('mAP', 'mAR'))) +
-                (f' | {gain["mean"]:+.1f} ± {gain["std"]:.1f} |'
-                 if gain else ' | |'))
+        lines += ['## φ sweep', '',
+                  phi_table(sweep, float(bench.planner.default_phi()),
+                            methods.get(control, []), bench.hidden)]
         lines += ['', 'Hidden positions: the share of the teacher\'s FPN '
                   'positions (all levels, 64 images) whose attention '
                   'exceeds φ.', '']

@@ -143,3 +143,36 @@ def choose_ratio(scores: Dict[float, float]) -> float:
     (the balance FGD's and MGD's authors aim for)."""
     import math
     return max(scores, key=lambda r: (round(scores[r], 6), -abs(math.log(r))))
+
+
+def _paired_cell(gain: Optional[Dict]) -> str:
+    if gain is None:
+        return ''
+    if gain['n'] < 2:
+        return f'{gain["mean"]:+.1f}'
+    return f'{gain["mean"]:+.1f} ± {gain["std"]:.1f}'
+
+
+def phi_table(sweep: Dict[float, Results], default_phi: float,
+              control: Results,
+              hidden: Optional[Dict[float, float]] = None) -> str:
+    """AMD at each φ (``sweep``: φ -> runs, the config's φ among them):
+    mean ± std over seeds, and the mAP gain paired by seed against AMD at
+    ``default_phi`` and against the ``control`` (empty where a reference
+    has no run of the same seed)."""
+    reference = sweep.get(default_phi, [])
+    lines = [f'| φ | hidden positions | seeds | mAP | mAR | Δ mAP vs '
+             f'φ = {default_phi:g} | Δ mAP vs control |',
+             '|---|---|---|---|---|---|---|']
+    for phi, rows in sorted(sweep.items()):
+        share = (hidden or {}).get(phi)
+        vs_default = (None if phi == default_phi else
+                      paired_gain(rows, reference))
+        lines.append(' | '.join([
+            f'| {phi:g}', '' if share is None else f'{100 * share:.1f} %',
+            str(len(rows)),
+            cell([percent(r, 'mAP') for r in rows]),
+            cell([percent(r, 'mAR') for r in rows]),
+            _paired_cell(vs_default),
+            _paired_cell(paired_gain(rows, control))]) + ' |')
+    return '\n'.join(lines)
