@@ -80,12 +80,14 @@ def markdown(bench, results: List[Dict]) -> str:
              metrics_table(methods, reference=control,
                            unpaired=[setting.teacher['label']]), '',
              _gap_line(methods, setting.teacher['label'], baseline,
-                       control), '',
-             '## Gains over the control, paired by seed', '',
-             gains_table(methods, control,
-                         [label for label in methods
-                          if label not in (control,
-                                           setting.teacher['label'])]), '']
+                       control), '']
+    if methods.get(control):
+        lines += ['## Gains over the control, paired by seed', '',
+                  gains_table(methods, control,
+                              [label for label in methods
+                               if label not in (control,
+                                                setting.teacher['label'])]),
+                  '']
     selection = [r for r in results if r['group'] == 'selection']
     if selection:
         lines += ['## Loss weights, chosen on the holdout split', '',
