@@ -66,6 +66,14 @@ def paired_gain(rows: Results, reference: Results,
                 pooled_std=pooled)
 
 
+def _paired_cell(gain: Optional[Dict]) -> str:
+    if gain is None:
+        return ''
+    if gain['n'] < 2:
+        return f'{gain["mean"]:+.1f}'
+    return f'{gain["mean"]:+.1f} ± {gain["std"]:.1f}'
+
+
 def metrics_table(table: Dict[str, Results],
                   reference: Optional[str] = None,
                   columns: Sequence[str] = COLUMNS,
@@ -86,9 +94,7 @@ def metrics_table(table: Dict[str, Results],
         if reference is not None:
             gain = (None if label == reference or label in unpaired else
                     paired_gain(rows, table.get(reference, [])))
-            row.append('' if gain is None else
-                       f'{gain["mean"]:+.1f} ± {gain["std"]:.1f}'
-                       if gain['n'] > 1 else f'{gain["mean"]:+.1f}')
+            row.append(_paired_cell(gain))
         lines.append('| ' + ' | '.join(row) + ' |')
     return '\n'.join(lines)
 
@@ -143,14 +149,6 @@ def choose_ratio(scores: Dict[float, float]) -> float:
     (the balance FGD's and MGD's authors aim for)."""
     import math
     return max(scores, key=lambda r: (round(scores[r], 6), -abs(math.log(r))))
-
-
-def _paired_cell(gain: Optional[Dict]) -> str:
-    if gain is None:
-        return ''
-    if gain['n'] < 2:
-        return f'{gain["mean"]:+.1f}'
-    return f'{gain["mean"]:+.1f} ± {gain["std"]:.1f}'
 
 
 def phi_table(sweep: Dict[float, Results], default_phi: float,
