@@ -35,7 +35,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from mmrazor_amd.benchmark.benchmark import Benchmark  # noqa: E402
-from mmrazor_amd.benchmark.setting import Setting  # noqa: E402
+from mmrazor_amd.benchmark.setting import Setting, repo_path  # noqa: E402
 
 
 def parse_args(argv):
@@ -102,7 +102,7 @@ def main(argv=None):
     # paths given on the command line are the caller's; runs are the repo's
     for key in ('work_dir', 'out', 'data_root'):
         if getattr(args, key):
-            setattr(args, key, osp.abspath(getattr(args, key)))
+            setattr(args, key, repo_path(getattr(args, key), ROOT))
     if args.setting.endswith('.py'):
         args.setting = osp.abspath(args.setting)
     os.chdir(ROOT)

@@ -28,7 +28,7 @@ sys.path.insert(0, ROOT)
 from mmrazor_amd.benchmark.plan import Planner  # noqa: E402
 from mmrazor_amd.benchmark.restore import (restore_runs,  # noqa: E402
                                            restore_teacher)
-from mmrazor_amd.benchmark.setting import Setting  # noqa: E402
+from mmrazor_amd.benchmark.setting import Setting, repo_path  # noqa: E402
 
 
 def main(argv=None):
@@ -43,7 +43,7 @@ def main(argv=None):
     for key in ('setting', 'results', 'teacher', 'work_dir'):
         value = getattr(args, key)
         if value and (key != 'setting' or value.endswith('.py')):
-            setattr(args, key, osp.abspath(value))
+            setattr(args, key, repo_path(value, ROOT))
     os.chdir(ROOT)  # the JSON's paths are relative to the repository root
     setting = Setting.load(args.setting, ROOT)
     if args.teacher:

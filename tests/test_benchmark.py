@@ -175,6 +175,23 @@ def test_a_student_stops_when_its_restored_teacher_has_no_weights(tmp_path):
         bench.check_teacher(amd)
 
 
+def test_command_line_paths_are_kept_relative_to_the_checkout(tmp_path,
+                                                             monkeypatch):
+    """repo_path(): a path typed from any directory names the same place;
+    inside the repository it becomes relative to it, outside it absolute."""
+    from mmrazor_amd.benchmark.setting import repo_path
+    repo = tmp_path / 'checkout'
+    (repo / 'work_dirs').mkdir(parents=True)
+    monkeypatch.chdir(repo / 'work_dirs')
+    assert repo_path('b', str(repo)) == osp.join('work_dirs', 'b')
+    assert repo_path(str(repo / 'work_dirs' / 'b'), str(repo)) == osp.join(
+        'work_dirs', 'b')
+    assert repo_path('../..', str(repo)) == str(tmp_path)
+    assert repo_path('../../checkout-b/x', str(repo)) == str(
+        tmp_path / 'checkout-b' / 'x')  # a sibling sharing the name's start
+    assert repo_path('..', str(repo)) == '.'
+
+
 def test_progress_is_counted_over_all_epochs():
     line = ('11/21 04:40:01 - mmengine - INFO - Epoch(train)  [2][ 40/250]'
             '  lr: 2.0e-02')
@@ -273,9 +290,10 @@ def test_dry_run_prints_distributed_commands_and_touches_nothing(
     for label in ('baseline', 'control', 'fgd', 'mgd', 'amd'):
         assert any(f'/methods/{label}/seed0 ' in c for c in trains), label
     assert any('custom_hooks.2.scale=0.0' in c for c in trains)
-    # paths given on the command line are taken from where it was typed
-    root = osp.join(ROOT, 'data', 'coco') + '/'
-    assert all(f'data_root={root}' in c for c in commands)
+    # a path typed inside the checkout is kept relative to it (results store
+    # it; they restore elsewhere), one outside it is absolute
+    assert all('data_root=data/coco/ ' in c for c in commands)
+    assert all(f' --work-dir {work}/' in c for c in trains)
 
 
 def test_ratio_sweep_is_planned_on_the_holdout_split_for_every_method(

@@ -41,6 +41,7 @@ regime that the demo, the benchmark, the pictures and the cost script need:
 ``seeds``, ``ablation_seeds``, ``phi_seeds``
     default seeds of each group (the command line can override them).
 """
+import os
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
@@ -84,6 +85,17 @@ def merge_cfg_options(cfg: Config, options: List[str]) -> Config:
     DictAction(option_strings=[], dest='options')(None, parsed, list(options))
     cfg.merge_from_dict(parsed.options)
     return cfg
+
+
+def repo_path(path: str, root: str) -> str:
+    """A path given on the command line (relative to the caller's current
+    directory), relative to the repository ``root`` when it lies inside it,
+    absolute otherwise. Call it before changing to ``root``: the work dirs
+    and the paths that results store then do not depend on where the
+    checkout is, so committed results restore on another machine."""
+    path = osp.abspath(path)
+    inside = osp.relpath(path, osp.abspath(root))
+    return path if inside.split(os.sep)[0] == os.pardir else inside
 
 
 class SettingError(ValueError):
