@@ -248,6 +248,27 @@ def test_runs_of_a_setting_carry_seed_teacher_weights_and_data(tmp_path):
     assert len(dirs) == 7
 
 
+def test_the_longer_setting_changes_only_the_students_schedule(tmp_path):
+    """embedded-long-2x inherits embedded-long: the same teacher run (so a
+    teacher trained or restored for one is reused by the other), data and
+    loss-weight procedure; students 16 epochs (lr / 10 at 15), the
+    baseline's curve 32."""
+    long = Setting.load('embedded-long', ROOT)
+    twice = Setting.load('embedded-long-2x', ROOT)
+    plans = [Planner(s, str(tmp_path)) for s in (long, twice)]
+    teachers = [p.teacher() for p in plans]
+    assert teachers[0].cfg_options() == teachers[1].cfg_options()
+    assert twice.data == long.data and twice.balance == long.balance
+    assert twice.schedule_options() == [
+        'train_cfg.max_epochs=16', 'param_scheduler.1.end=16',
+        'param_scheduler.1.milestones=[15]']
+    assert twice.schedule_options(curve=True)[0] == 'train_cfg.max_epochs=32'
+    amd = [p.method('AMD', 0).cfg_options() for p in plans]
+    changed = set(amd[0]) ^ set(amd[1])
+    assert all(o.startswith(('train_cfg.max_epochs', 'param_scheduler.1.'))
+               for o in changed), changed
+
+
 def test_a_second_setting_that_changes_only_data(tmp_path):
     """A setting is a small file: this one inherits the tiny one and points
     it at other generated data; every run follows."""
