@@ -84,6 +84,21 @@ def test_the_phi_sweep_is_paired_with_amd_and_the_control_by_seed():
     assert three == '| 3 |  | 1 | 30.0 | 30.0 |  |  |'
 
 
+def test_the_teacher_student_gap_names_the_reference_students():
+    """Against the baseline and the control when the table has them, else
+    against every student row (mean over seeds, in mAP %)."""
+    from mmrazor_amd.benchmark.publish import _gap_line
+    teacher = [result('teacher', 0, 0.60, group='teacher')]
+    amd = [result('AMD', 0, 0.44), result('AMD', 1, 0.45)]
+    control = [result('control', 0, 0.40), result('control', 1, 0.41)]
+    line = _gap_line(dict(teacher=teacher, AMD=amd), 'teacher', 'baseline',
+                     'control')
+    assert line.endswith('teacher 60.0, AMD 44.5 (gap 15.5).')
+    line = _gap_line(dict(teacher=teacher, control=control, AMD=amd),
+                     'teacher', 'baseline', 'control')
+    assert line.endswith('teacher 60.0, control 40.5 (gap 19.5).')
+
+
 def test_the_best_holdout_ratio_is_chosen_ties_nearest_one():
     assert report.choose_ratio({0.25: 30.0, 1.0: 31.0, 4.0: 30.5}) == 1.0
     assert report.choose_ratio({0.25: 32.0, 1.0: 31.0, 4.0: 32.0}) == 0.25

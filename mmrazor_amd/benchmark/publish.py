@@ -52,12 +52,15 @@ def _balance_lines(table: Dict[str, List[Dict]]) -> List[str]:
 
 
 def _gap_line(table, teacher_label, baseline, control) -> str:
+    """The teacher's mAP and its gap to the baseline and the control, or,
+    in a table that has neither, to each student row."""
     teacher = table.get(teacher_label)
     if not teacher:
         return ''
     t = percent(teacher[0])
     parts = [f'teacher {t:.1f}']
-    for label in (baseline, control):
+    students = [label for label in (baseline, control) if table.get(label)]
+    for label in students or [k for k in table if k != teacher_label]:
         if table.get(label):
             mean = mean_std([percent(r) for r in table[label]])[0]
             parts.append(f'{label} {mean:.1f} (gap {t - mean:.1f})')
