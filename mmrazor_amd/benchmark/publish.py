@@ -59,11 +59,12 @@ def _gap_line(table, teacher_label, baseline, control) -> str:
         return ''
     t = percent(teacher[0])
     parts = [f'teacher {t:.1f}']
-    students = [label for label in (baseline, control) if table.get(label)]
-    for label in students or [k for k in table if k != teacher_label]:
-        if table.get(label):
-            mean = mean_std([percent(r) for r in table[label]])[0]
-            parts.append(f'{label} {mean:.1f} (gap {t - mean:.1f})')
+    students = ([label for label in (baseline, control) if table.get(label)]
+                or [label for label, rows in table.items()
+                    if label != teacher_label and rows])
+    for label in students:
+        mean = mean_std([percent(r) for r in table[label]])[0]
+        parts.append(f'{label} {mean:.1f} (gap {t - mean:.1f})')
     return '**Teacher–student gap** (mAP): ' + ', '.join(parts) + '.'
 
 
