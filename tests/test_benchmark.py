@@ -12,7 +12,8 @@ import pytest
 from conftest import CONFIGS, ROOT
 from mmrazor_amd.benchmark import report, runs
 from mmrazor_amd.benchmark.plan import AMD_LOSS, Planner, flatten_options
-from mmrazor_amd.benchmark.setting import Setting
+from mmrazor_amd.benchmark.setting import (Setting, SettingError,
+                                           schedule_options)
 
 TINY = osp.join(CONFIGS, 'benchmark_tiny.py')
 
@@ -282,6 +283,45 @@ def test_the_longer_setting_changes_only_the_students_schedule(tmp_path):
     changed = set(amd[0]) ^ set(amd[1])
     assert all(o.startswith(('train_cfg.max_epochs', 'param_scheduler.1.'))
                for o in changed), changed
+
+
+def test_a_schedule_is_its_epochs_and_the_epochs_of_its_lr_steps():
+    """A setting's schedule (students, curve, teacher.train) becomes the
+    cfg options mim passes, written out here by hand; a step at or after
+    the last epoch is refused."""
+    assert schedule_options(dict(epochs=30, milestones=[24, 28],
+                                 options=['x.y=1'])) == [
+        'train_cfg.max_epochs=30', 'param_scheduler.1.end=30',
+        'param_scheduler.1.milestones=[24,28]', 'x.y=1']
+    assert schedule_options(dict(epochs=4, options=[])) == [
+        'train_cfg.max_epochs=4']
+    with pytest.raises(SettingError, match=r'\[8\] lie outside the 8'):
+        schedule_options(dict(epochs=8, milestones=[7, 8]))
+
+
+def test_the_committed_teacher_is_the_teacher_both_long_settings_plan(
+        tmp_path):
+    """The teacher of results/embedded-long (trained when its options were
+    written in another order) passes the reuse check of embedded-long and
+    embedded-long-2x: a run is what its options set, not their order. A
+    changed value is refused and named."""
+    committed = osp.join(ROOT, 'results', 'embedded-long',
+                         'teacher-2026-12-01', 'metrics.json')
+    with open(committed) as f:
+        record = json.load(f)
+    for name in ('embedded-long', 'embedded-long-2x'):
+        teacher = Planner(Setting.load(name, ROOT),
+                          str(tmp_path / name)).teacher()
+        assert teacher.options != record['options']  # another order
+        os.makedirs(teacher.work_dir)
+        with open(teacher.metrics_file, 'w') as f:
+            json.dump(record, f)
+        runs.check_reuse(teacher)
+    teacher.options = teacher.options + ['param_scheduler.1.end=20']
+    with pytest.raises(runs.RunError,
+                       match=r'also \[.param_scheduler.1.end=20.\], no '
+                       r'longer \[.param_scheduler.1.end=30.\]'):
+        runs.check_reuse(teacher)
 
 
 def test_a_second_setting_that_changes_only_data(tmp_path):

@@ -11,11 +11,5 @@ _base_ = ['./embedded-long.py']
 name = 'embedded-long-2x'
 students = dict(
     epochs=16,
-    val_interval=4,
-    options=['param_scheduler.1.end=16', 'param_scheduler.1.milestones=[15]'],
-    curve=dict(
-        epochs=32,
-        val_interval=8,
-        options=[
-            'param_scheduler.1.end=32', 'param_scheduler.1.milestones=[30]'
-        ]))
+    milestones=[15],
+    curve=dict(epochs=32, val_interval=8, milestones=[30]))

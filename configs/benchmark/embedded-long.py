@@ -8,26 +8,15 @@ _base_ = ['./_base_/embedded.py']
 name = 'embedded-long'
 # AdamW (the configs'), 30 epochs, lr / 10 at epochs 24 and 28; validated on
 # the holdout split every 2 epochs to show the plateau
-teacher = dict(
-    train=dict(
-        epochs=30,
-        val_interval=2,
-        options=[
-            'param_scheduler.1.end=30', 'param_scheduler.1.milestones=[24,28]'
-        ]))
+teacher = dict(train=dict(epochs=30, val_interval=2, milestones=[24, 28]))
 # 8 epochs (2000 iterations of 8 images), lr / 10 for the last one;
 # validated on the holdout split at 4 and 8 epochs. The baseline runs once
 # for twice as long (the curve) to show how much it would still gain.
 students = dict(
     epochs=8,
     val_interval=4,
-    options=['param_scheduler.1.end=8', 'param_scheduler.1.milestones=[7]'],
-    curve=dict(
-        epochs=16,
-        val_interval=4,
-        options=[
-            'param_scheduler.1.end=16', 'param_scheduler.1.milestones=[15]'
-        ]))
+    milestones=[7],
+    curve=dict(epochs=16, val_interval=4, milestones=[15]))
 # One procedure for every method's loss weight: DistillBalanceHook sets it
 # so that the weighted distillation loss equals the detection loss over the
 # first 50 iterations (target ratio 1, the FGD/MGD maintainers' rule for new

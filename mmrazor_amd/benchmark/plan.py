@@ -23,7 +23,7 @@ from typing import Dict, Iterable, List, Optional, Sequence
 from mmengine.config import Config
 
 from .runs import Run
-from .setting import Setting, config_file
+from .setting import Setting, config_file, schedule_options
 
 BALANCE_HOOK = 'DistillBalanceHook'
 AMD_LOSS = 'model.distiller.distill_losses.loss_amd'
@@ -153,11 +153,10 @@ class Planner:
         the AMD config's teacher evaluated from its checkpoint."""
         teacher = self.setting.teacher
         train = teacher.get('train') or {}
-        options = self.setting.data_options('test') + list(
-            train.get('options', []))
+        options = self.setting.data_options('test')
         config, checkpoint = teacher.get('config'), None
         if train:
-            options.append(f'train_cfg.max_epochs={train["epochs"]}')
+            options += schedule_options(train)
         else:
             amd = self.config(self.setting.methods['AMD']).model
             config = config_file(config or amd.teacher.cfg_path)

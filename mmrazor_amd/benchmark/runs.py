@@ -263,11 +263,14 @@ def _balance_meta(checkpoint: str) -> Optional[Dict]:
     return (state.get('meta') or {}).get('distill_balance')
 
 
-def _defining(options: List[str]) -> List[str]:
-    """The options that make a run what it is (the metric items only
-    choose what its evaluation reports)."""
-    return [o for o in options
-            if not o.split('=', 1)[0].endswith('_evaluator.metric_items')]
+def _defining(options: List[str]) -> Dict[str, str]:
+    """What the options set, key -> value as mmengine applies them (the
+    last of a repeated key wins; their order is otherwise immaterial),
+    without the metric items, which only choose what an evaluation
+    reports."""
+    pairs = (option.split('=', 1) for option in options)
+    return {key: value for key, value in pairs
+            if not key.endswith('_evaluator.metric_items')}
 
 
 def check_reuse(run: Run) -> None:
@@ -275,8 +278,11 @@ def check_reuse(run: Run) -> None:
     other options (another setting, ratio or schedule)."""
     stored = run.result().get('options')
     if stored is not None and _defining(stored) != _defining(run.options):
-        added = sorted(set(_defining(run.options)) - set(_defining(stored)))
-        gone = sorted(set(_defining(stored)) - set(_defining(run.options)))
+        now, then = _defining(run.options), _defining(stored)
+        added = sorted(f'{k}={v}' for k, v in now.items()
+                       if then.get(k) != v)
+        gone = sorted(f'{k}={v}' for k, v in then.items()
+                      if now.get(k) != v)
         raise RunError(
             f'{run.name}: {run.work_dir} holds a run trained with other '
             f'options (now also {added}, no longer {gone}); remove it or '

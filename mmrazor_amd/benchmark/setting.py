@@ -26,11 +26,13 @@ regime that the demo, the benchmark, the pictures and the cost script need:
     of the configs: ``configs/distill/<m>/<m>_fpn_<distill_pair>.py`` for
     FGD, MGD and AMD.
 ``students``
-    ``epochs``, ``options`` (cfg options of the schedule) and optionally
-    ``val_interval`` (validation on the holdout split every that many
-    epochs) of every student run; ``curve``, optionally, a longer schedule
-    (same keys) the baseline runs once to show whether its accuracy has
-    flattened. ``teacher.train`` takes the same keys.
+    the schedule of every student run: ``epochs``; optionally
+    ``milestones`` (the epochs at which the configs' step scheduler divides
+    the learning rate, see ``schedule_options``), ``options`` (more cfg
+    options) and ``val_interval`` (validation on the holdout split every
+    that many epochs); ``curve``, optionally, a longer schedule (same keys)
+    the baseline runs once to show whether its accuracy has flattened.
+    ``teacher.train`` takes the same keys.
 ``balance``
     ``target_ratios``: the ratios of DistillBalanceHook tried for each
     method on the holdout split (the best one is used for the tables), or
@@ -100,6 +102,30 @@ def repo_path(path: str, root: str) -> str:
 
 class SettingError(ValueError):
     """A setting file is missing or incomplete."""
+
+
+# the configs' step scheduler: MultiStepLR after the linear warm-up
+LR_STEPS = 'param_scheduler.1'
+
+
+def schedule_options(schedule: Dict) -> List[str]:
+    """``--cfg-options`` of one schedule (``students``, their ``curve`` or
+    ``teacher.train``): ``epochs`` sets ``train_cfg.max_epochs``;
+    ``milestones``, when given, end the step scheduler at ``epochs`` and
+    divide the learning rate at those epochs; ``options`` follow as they
+    are."""
+    epochs = schedule['epochs']
+    options = [f'train_cfg.max_epochs={epochs}']
+    milestones = schedule.get('milestones')
+    if milestones is not None:
+        late = [m for m in milestones if not 0 < m < epochs]
+        if late:
+            raise SettingError(f'milestones {late} lie outside the '
+                               f'{epochs} epochs of the schedule')
+        steps = ','.join(str(int(m)) for m in milestones)
+        options += [f'{LR_STEPS}.end={epochs}',
+                    f'{LR_STEPS}.milestones=[{steps}]']
+    return options + list(schedule.get('options', []))
 
 
 def setting_path(name_or_path: str, root: str = '.') -> str:
@@ -187,9 +213,9 @@ class Setting:
 
     # -------------------------------------------------------- students
     def schedule_options(self, curve: bool = False) -> List[str]:
-        schedule = self.students['curve'] if curve else self.students
-        return [f'train_cfg.max_epochs={schedule["epochs"]}'] + list(
-            schedule.get('options', []))
+        """The students' schedule options (their ``curve``'s if asked)."""
+        return schedule_options(
+            self.students['curve'] if curve else self.students)
 
     @property
     def target_ratios(self) -> Optional[List[float]]:

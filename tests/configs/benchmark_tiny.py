@@ -8,12 +8,12 @@ name = 'tiny'
 data = dict(
     root='work_dirs/tiny/data',
     generate=dict(num_train=16, num_holdout=8, num_val=8))
-teacher = dict(train=dict(epochs=1, val_interval=1, options=[]))
+teacher = dict(train=dict(epochs=1, val_interval=1, milestones=None))
 students = dict(
     epochs=1,
     val_interval=1,
-    options=[],
-    curve=dict(epochs=2, val_interval=1, options=[]))
+    milestones=None,  # the student config's step scheduler, as it is
+    curve=dict(epochs=2, val_interval=1, milestones=None))
 balance = dict(target_ratios=[1.0], calibration_iters=1)
 ablations = dict(_delete_=True, **{'AMD w/o Ada-Channel': 'no_ada_channel'})
 phis = [1.0, 2.0]
