@@ -131,10 +131,9 @@ class Planner:
              seed: int, options: Sequence[str], name: str,
              eval_split: str = 'test', curve: bool = False,
              info: Optional[Dict] = None) -> Run:
-        students = self.setting.students
-        schedule = students['curve'] if curve else students
+        schedule = self.setting.student_schedule(curve)
         options = (self.setting.data_options(eval_split) +
-                   self.setting.schedule_options(curve) + list(options))
+                   schedule_options(schedule) + list(options))
         if package == 'mmrazor' and schedule.get('val_interval'):
             # the in-training curve is the student's: skip the teacher's
             # evaluation that SingleTeacherDistillValLoop adds

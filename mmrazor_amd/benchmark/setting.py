@@ -212,10 +212,9 @@ class Setting:
         return options
 
     # -------------------------------------------------------- students
-    def schedule_options(self, curve: bool = False) -> List[str]:
-        """The students' schedule options (their ``curve``'s if asked)."""
-        return schedule_options(
-            self.students['curve'] if curve else self.students)
+    def student_schedule(self, curve: bool = False) -> Dict:
+        """The students' schedule (their ``curve`` if asked)."""
+        return self.students['curve'] if curve else self.students
 
     @property
     def target_ratios(self) -> Optional[List[float]]:
