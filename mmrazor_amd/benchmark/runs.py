@@ -277,8 +277,10 @@ def check_reuse(run: Run) -> None:
     """Refuse a finished run in ``run.work_dir`` that was trained with
     other options (another setting, ratio or schedule)."""
     stored = run.result().get('options')
-    if stored is not None and _defining(stored) != _defining(run.options):
-        now, then = _defining(run.options), _defining(stored)
+    if stored is None:
+        return
+    now, then = _defining(run.options), _defining(stored)
+    if now != then:
         added = sorted(f'{k}={v}' for k, v in now.items()
                        if then.get(k) != v)
         gone = sorted(f'{k}={v}' for k, v in then.items()
