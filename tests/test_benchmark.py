@@ -105,6 +105,27 @@ def test_the_best_holdout_ratio_is_chosen_ties_nearest_one():
     assert report.choose_ratio({0.25: 32.0, 1.0: 31.0, 4.0: 32.0}) == 0.25
 
 
+def test_the_time_line_names_every_machine_when_runs_were_merged():
+    from mmrazor_amd.benchmark.publish import timing_line
+
+    def row(group, machine=None):
+        row = dict(group=group, train_seconds=1800.0, eval_seconds=0.0)
+        if machine:
+            row['machine'] = machine
+        return row
+
+    one = timing_line([row('methods', 'CPU A, 2 logical CPUs')] * 2)
+    assert 'the machine of environment.md' in one
+    assert '1.0 h' in one and 'methods 1.0 h (2 runs)' in one
+    merged = timing_line([row('methods', 'CPU A, 2 logical CPUs'),
+                          row('methods', 'CPU B, 2 logical CPUs'),
+                          row('curve')])
+    assert 'environment.md' not in merged
+    for part in ('CPU A, 2 logical CPUs: 1 run;',
+                 'CPU B, 2 logical CPUs: 1 run;', 'not recorded: 1 run)'):
+        assert part in merged, part
+
+
 def test_a_report_keeps_the_stored_training_summary_when_logs_are_gone(
         tmp_path):
     """metrics.json alone (the logs deleted) still reports its curve; where
@@ -513,3 +534,4 @@ def test_benchmark_writes_tables_plots_json_and_environment(tmp_path):
     assert amd['target_ratio'] == 1.0
     assert amd['balance']['calibrated']
     assert amd['training']['train']['distill.ratio']
+    assert amd['machine'].endswith(f', {os.cpu_count()} logical CPUs')

@@ -25,6 +25,11 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def machine_name() -> str:
+    """One line naming the machine a run trained on, kept with the run."""
+    return f'{cpu_name()}, {os.cpu_count()} logical CPUs'
+
+
 def machine(device: str = 'cpu') -> Dict:
     """The machine and the software stack (mmengine's ``collect_env`` plus
     the CPU, the cores, the torch threads and the OpenMMLab versions)."""

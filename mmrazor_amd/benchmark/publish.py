@@ -146,6 +146,8 @@ def training_seconds(result: Dict) -> float:
 
 
 def timing_line(results: List[Dict]) -> str:
+    """Hours per group; the machine is environment.md's unless the runs
+    record (``machine`` in their JSON) that more than one trained them."""
     by_group: Dict[str, List[float]] = {}
     for row in results:
         by_group.setdefault(row['group'], []).append(
@@ -153,9 +155,18 @@ def timing_line(results: List[Dict]) -> str:
     total = sum(sum(v) for v in by_group.values()) / 3600
     parts = ', '.join(f'{group} {sum(v) / 3600:.1f} h ({len(v)} runs)'
                       for group, v in by_group.items())
-    return (f'Training and evaluation: {total:.1f} h of the machine of '
-            f'environment.md ({parts}); iterations x median seconds per '
-            'iteration, evaluation by wall time; per run in the JSON.')
+    machines: Dict[str, int] = {}
+    for row in results:
+        name = row.get('machine', 'not recorded')
+        machines[name] = machines.get(name, 0) + 1
+    where = 'the machine of environment.md'
+    if len(machines) > 1:
+        where = 'several machines (' + '; '.join(
+            f'{name}: {count} run{"s" * (count > 1)}'
+            for name, count in machines.items()) + ')'
+    return (f'Training and evaluation: {total:.1f} h of {where} ({parts}); '
+            'iterations x median seconds per iteration, evaluation by wall '
+            'time; per run, with its machine, in the JSON.')
 
 
 def phi_sweep(bench, results: List[Dict]) -> Dict[float, List[Dict]]:

@@ -30,6 +30,7 @@ from typing import Callable, Dict, List, Optional
 from tqdm import tqdm
 
 from .curves import read_scalars, summarise_training
+from .environment import machine_name
 
 # CocoMetric keys -> the names used in tables (the paper's columns)
 METRICS = {
@@ -312,6 +313,7 @@ def execute(run: Run, redo: bool = False, quiet: bool = False,
             no_detections=not any(metrics.values()),
             train_seconds=round(train_seconds, 1),
             eval_seconds=round(time.time() - started, 1),
+            machine=machine_name(),
             balance=None if run.checkpoint else _balance_meta(checkpoint),
             training=summarise_training(read_scalars(run.work_dir)),
             **run.info)
