@@ -19,7 +19,8 @@ finished run it rewrites, in ``results/<setting>/``:
 ``<report>.png``         results, paired gains and the phi sweep
 ``<report>_curves.png``  holdout mAP against the epoch
 ``<report>_balance.png`` loss balance and gradient share during training
-``<report>.json``        every run's metrics, curve, balance and timing
+``<report>.json``        every run's metrics, curve, balance, timing and
+                         the machine that trained it
 ``environment.md``       the command, the commit, the machine
 
 Interrupt it at any time: finished runs are kept and an interrupted one
