@@ -506,16 +506,17 @@ def test_stock_mim_test_of_the_export_reports_the_distillation_metrics(
 @pytest.mark.slow
 def test_benchmark_writes_tables_plots_json_and_environment(tmp_path):
     """The tiny long-regime setting through scripts/benchmark.py: teacher,
-    baseline, control and AMD at the shared target ratio, one ablation and
-    the phi sweep."""
+    control and AMD at the shared target ratio, one ablation and the phi
+    sweep. The baseline goes through the same ``mim train mmdet`` as the
+    teacher, so it is left out: each run here costs about a minute of CI."""
     work, data = str(tmp_path / 'work'), str(tmp_path / 'data')
     out_dir = str(tmp_path / 'results')
     run_script('benchmark.py', '--setting', TINY, '--work-dir', work,
                '--data-root', data, '--out', out_dir, '--methods',
-               'baseline', 'control', 'AMD', '--no-curve', '--quiet')
+               'control', 'AMD', '--no-curve', '--quiet')
     with open(osp.join(out_dir, 'embedded_benchmark.md')) as f:
         text = f.read()
-    for row in ('| baseline | 1 |', '| control | 1 |', '| AMD | 1 |',
+    for row in ('| control | 1 |', '| AMD | 1 |',
                 '| AMD w/o Ada-Channel | 1 |'):
         assert row in text, row
     assert '## Gains over the control, paired by seed' in text
