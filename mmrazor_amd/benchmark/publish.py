@@ -9,6 +9,7 @@ import json
 import os
 import os.path as osp
 import statistics
+from collections import Counter
 from typing import Dict, List
 
 from . import environment, plots
@@ -155,10 +156,7 @@ def timing_line(results: List[Dict]) -> str:
     total = sum(sum(v) for v in by_group.values()) / 3600
     parts = ', '.join(f'{group} {sum(v) / 3600:.1f} h ({len(v)} runs)'
                       for group, v in by_group.items())
-    machines: Dict[str, int] = {}
-    for row in results:
-        name = row.get('machine', 'not recorded')
-        machines[name] = machines.get(name, 0) + 1
+    machines = Counter(row.get('machine', 'not recorded') for row in results)
     where = 'the machine of environment.md'
     if len(machines) > 1:
         where = 'several machines (' + '; '.join(
