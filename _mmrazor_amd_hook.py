@@ -2,7 +2,7 @@
 
 Python executes the ``.pth`` file of every installed distribution when it
 starts. This module must therefore stay cheap: it imports nothing heavy and
-only puts a small finder on :data:`sys.meta_path` that waits for four
+only puts a small finder on :data:`sys.meta_path` that waits for five
 imports:
 
 * ``mmrazor`` (before it executes): apply the torch 2.x fixes that MMRazor
@@ -13,6 +13,8 @@ imports:
   (``mmrazor_amd/compat/distributed.py``).
 * ``mmengine.runner.checkpoint`` (after it executes): install the
   ``weights_only`` checkpoint policy (``mmrazor_amd/compat/checkpoint.py``).
+* ``mmengine.config.config`` (after it executes): format a config's text
+  with yapf once per process (``mmrazor_amd/compat/config_text.py``).
 * ``mmengine.dist.utils`` and ``mmengine.runner.runner`` (after they
   execute): let ``--launcher pytorch`` run on hosts without CUDA
   (``mmrazor_amd/compat/distributed.py``).
@@ -90,6 +92,7 @@ class _CompatFinder:
             'mmengine.dist.utils': _apply('distributed', 'patch_init_dist'),
             'mmengine.runner.runner': _apply('distributed',
                                              'patch_runner_wrapper'),
+            'mmengine.config.config': _apply('config_text'),
         }
 
     def find_spec(self, fullname, path=None, target=None):

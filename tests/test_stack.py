@@ -72,6 +72,37 @@ def test_hook_loads_nothing_heavy_in_processes_without_mmrazor():
     assert report == {'hook': True, 'heavy': []}
 
 
+def test_a_config_text_is_formatted_by_yapf_once_per_process(monkeypatch):
+    """mmengine reads ``Config.pretty_text`` at start-up and at every
+    checkpoint save; the hook's memo runs yapf once per text and gives
+    the text that mmengine without it gives."""
+    import mmengine.config.config as mmengine_config
+    from mmengine.config import Config
+    from yapf.yapflib import yapf_api
+    memo = mmengine_config.FormatCode
+    assert getattr(memo, '_mmrazor_amd_memoized', False)  # by the hook
+    calls = []
+    original = yapf_api.FormatCode
+
+    def counted(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(yapf_api, 'FormatCode', counted)
+    # values that no other test formats, so the memo cannot know them yet
+    first = Config(dict(model=dict(type='Probe', depth=[3, 4, 6, 3]),
+                        marker=f'first-{os.getpid()}-{id(calls)}'))
+    second = Config(dict(model=dict(type='Probe', depth=[2, 2, 2, 2]),
+                         marker=f'second-{os.getpid()}-{id(calls)}'))
+    texts = [first.pretty_text for _ in range(3)]
+    assert len(calls) == 1 and len(set(texts)) == 1
+    assert second.pretty_text != texts[0] and len(calls) == 2
+
+    monkeypatch.setattr(mmengine_config, 'FormatCode', original)
+    assert first.pretty_text == texts[0]  # mmengine's own formatting
+    assert len(calls) == 2  # the original, called directly, not counted
+
+
 def test_quantization_backends_build_or_say_clearly_why_not():
     import mmrazor_amd  # noqa: F401
     from mmrazor.structures.quantization import BackendConfigs

@@ -1,8 +1,10 @@
 """Fixes that make the OpenMMLab stack work on torch 2.x.
 
 See ``torch2.py`` (MMRazor 1.0.0 import), ``checkpoint.py`` (mmengine
-checkpoints under ``weights_only``, atomic writes) and ``distributed.py``
-(``--launcher pytorch`` with torch 2.x launchers and without CUDA). They
+checkpoints under ``weights_only``, atomic writes), ``distributed.py``
+(``--launcher pytorch`` with torch 2.x launchers and without CUDA) and
+``config_text.py`` (a config's text formatted once per process, not at
+every checkpoint save). They
 are normally applied by the start-up hook ``_mmrazor_amd_hook.py``, which
 executes them as private modules (``_mmrazor_amd_compat_<name>``) before this package can be
 imported; this package then adopts those modules, so that there is one copy
@@ -35,6 +37,10 @@ def apply_all() -> None:
     _adopt('distributed')
     from . import distributed
     distributed.apply()
+    import mmengine.config.config  # noqa: F401
+    _adopt('config_text')
+    from . import config_text
+    config_text.apply()
 
 
 __all__ = ['apply_all']
