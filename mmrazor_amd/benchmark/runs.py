@@ -48,7 +48,7 @@ METRICS = {
 _PROGRESS = re.compile(r'Epoch\((train)\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]'
                        r'|Epoch\((test)\)\s+\[\s*(\d+)/(\d+)\]')
 
-NO_VALIDATION = 10**6  # a val_interval no schedule here reaches
+NO_VALIDATION = 10**6  # an epoch no schedule here reaches
 
 
 class RunError(RuntimeError):
@@ -72,7 +72,8 @@ class Run:
         eval_split: the data split ``mim test`` scores (``test`` or
             ``holdout``), recorded with the metrics.
         val_interval: in-training validation every that many epochs
-            (on the holdout split); None: none.
+            and after the last (on the holdout split); None: none, not
+            even the one mmengine's loop runs after the last epoch.
         gpus: processes of a distributed launch (``--launcher pytorch``);
             0 or 1: one process.
         info: extra fields copied into ``metrics.json``.
@@ -109,11 +110,14 @@ class Run:
         return self.result()['metrics']
 
     def cfg_options(self) -> List[str]:
-        interval = self.val_interval or NO_VALIDATION
         options = [f'randomness.seed={self.seed}'] + list(self.options)
         if self.epochs is not None:
             options.append(f'train_cfg.max_epochs={self.epochs}')
-        return options + [f'train_cfg.val_interval={interval}']
+        if self.val_interval:
+            return options + [f'train_cfg.val_interval={self.val_interval}']
+        # the loop validates at the last epoch unless it is before val_begin
+        return options + [f'train_cfg.val_interval={NO_VALIDATION}',
+                          f'train_cfg.val_begin={NO_VALIDATION}']
 
     def _launch(self) -> List[str]:
         if self.gpus > 1:
