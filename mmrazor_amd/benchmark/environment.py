@@ -103,7 +103,8 @@ def markdown(command: Sequence[str], root: str, note: str = '',
     lines = [
         '# Environment', '', f'- command: `{command}`' +
         (f' ({note})' if note else ''), f'- commit: {commit(root)}',
-        f'- machine: {machine_name()}, torch threads {info["torch_threads"]}, CUDA available: '
+        f'- machine: {machine_name()}, torch threads '
+        f'{info["torch_threads"]}, CUDA available: '
         f'{info.get("CUDA available")}'
     ]
     lines += [f'- {key}: {value}' for key, value in info.items()

@@ -4,13 +4,13 @@ See ``torch2.py`` (MMRazor 1.0.0 import), ``checkpoint.py`` (mmengine
 checkpoints under ``weights_only``, atomic writes), ``distributed.py``
 (``--launcher pytorch`` with torch 2.x launchers and without CUDA) and
 ``config_text.py`` (a config's text formatted once per process, not at
-every checkpoint save). They
-are normally applied by the start-up hook ``_mmrazor_amd_hook.py``, which
-executes them as private modules (``_mmrazor_amd_compat_<name>``) before this package can be
-imported; this package then adopts those modules, so that there is one copy
-of each and its exception classes are the ones raised. :func:`apply_all`
-applies the fixes for processes where the hook is not installed (e.g.
-running from a source tree), and is idempotent.
+every checkpoint save). They are normally applied by the start-up hook
+``_mmrazor_amd_hook.py``, which executes them as private modules
+(``_mmrazor_amd_compat_<name>``) before this package can be imported;
+this package then adopts those modules, so that there is one copy of each
+and its exception classes are the ones raised. :func:`apply_all` applies
+the fixes for processes where the hook is not installed (e.g. running
+from a source tree), and is idempotent.
 """
 import sys
 
