@@ -88,7 +88,7 @@ EOF
   if ! ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
     JOBS="${MAX_JOBS:-$(nproc 2>/dev/null || echo 2)}"
     say "building mmcv $MMCV_VERSION with ops against $TORCH_TAG (CUDA ops: $USE_CUDA)"
-    say "this happens once per torch version; about 13 min on 2 CPU cores, into $WHEEL_DIR"
+    say "this happens once per torch version; 19 to 30 min on 2 CPU cores, into $WHEEL_DIR"
     BUILD_ENV=(MMCV_WITH_OPS=1 MAX_JOBS="$JOBS")
     if [[ $USE_CUDA == 1 ]]; then BUILD_ENV+=(FORCE_CUDA=1); fi
     # --no-cache-dir: pip's own wheel cache is not keyed on the torch version

@@ -77,6 +77,16 @@ def relative_weight_gap(initial, final, other):
     return float(gap.norm() / update.norm()), trained
 
 
+def free_port():
+    """A TCP port that nothing listens on now, for a gloo rendezvous: the
+    test files run in parallel (``make test``), so a fixed port could be
+    taken by another file's multi-process run."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
 def tiny_train_command(work_dir, data_root, *options, nproc=1,
                        resume=False, launcher='dist_train.sh'):
     """Train tests/configs/distill_synthetic_tiny.py on ``nproc`` processes:
@@ -88,7 +98,7 @@ def tiny_train_command(work_dir, data_root, *options, nproc=1,
     if nproc > 1 and launcher == 'mim':
         command = [sys.executable, '-m', 'mim', 'train', 'mmrazor', config,
                    '--launcher', 'pytorch', '--gpus', str(nproc), '--port',
-                   '29512']
+                   str(free_port())]
     elif nproc > 1:  # the README's command (PORT and PYTHON: tiny_train_env)
         command = ['bash', osp.join(ROOT, 'scripts', 'dist_train.sh'), config,
                    str(nproc)]
@@ -109,6 +119,19 @@ def tiny_train_env(method='amd'):
     path = os.environ.get('PYTHONPATH')
     return {
         **os.environ, 'PYTHONUNBUFFERED': '1', 'DISTILL_METHOD': method,
-        'PYTHON': sys.executable, 'PORT': '29511',
+        'PYTHON': sys.executable, 'PORT': str(free_port()),
         'PYTHONPATH': tests + (os.pathsep + path if path else '')
     }
+
+
+def run_script(script, *args):
+    """Run ``scripts/<script>`` from the checkout as the README does; its
+    standard output, after asserting that it succeeded."""
+    import os
+    import subprocess
+    result = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'scripts', script), *args],
+        capture_output=True, text=True, timeout=1800, cwd=ROOT,
+        env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return result.stdout

@@ -1,15 +1,14 @@
-"""The benchmark's bookkeeping (settings, plan, tables) and smoke runs of the
-demo and the benchmark through the scripts the README uses (tiny sizes)."""
+"""The benchmark's bookkeeping (settings, plan, tables) and a smoke run of
+the benchmark through the script the README uses (tiny sizes); the demo's
+smoke run is in test_demo.py."""
 import json
 import os
 import os.path as osp
 import statistics
-import subprocess
-import sys
 
 import pytest
 
-from conftest import CONFIGS, ROOT
+from conftest import CONFIGS, ROOT, run_script
 from mmrazor_amd.benchmark import report, runs
 from mmrazor_amd.benchmark.plan import AMD_LOSS, Planner, flatten_options
 from mmrazor_amd.benchmark.setting import (Setting, SettingError,
@@ -362,15 +361,6 @@ def test_a_second_setting_that_changes_only_data(tmp_path):
     assert 'train_dataloader.dataset.data_root=elsewhere/' in run.options
 
 
-def run_script(script, *args):
-    result = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'scripts', script), *args],
-        capture_output=True, text=True, timeout=1800, cwd=ROOT,
-        env={**os.environ, 'PYTHONUNBUFFERED': '1'})
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    return result.stdout
-
-
 @pytest.mark.parametrize('setting', ['retina', 'reppoints', 'faster-rcnn'])
 def test_dry_run_prints_distributed_commands_and_touches_nothing(
         setting, tmp_path):
@@ -413,97 +403,6 @@ def test_ratio_sweep_is_planned_on_the_holdout_split_for_every_method(
             assert f'target_ratio={ratio.replace("-", ".")}' in block
     table = next(b for b in blocks if '/methods/amd/seed0 ' in b)
     assert 'target_ratio=<chosen on holdout>' in table
-
-
-TINY_DATA = ['--num-train', '16', '--num-val', '8', '--num-holdout', '4',
-             '--epochs', '1']
-
-
-@pytest.fixture(scope='module')
-def demo(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp('demo')
-    work, data = str(tmp_path / 'work'), str(tmp_path / 'data')
-    out = run_script('demo.py', '--work-dir', work, '--data-root', data,
-                     *TINY_DATA)
-    return work, data, out
-
-
-@pytest.mark.slow
-def test_demo_runs_every_stage_and_skips_them_the_second_time(demo):
-    work, data, out = demo
-    for stage in ('teacher', 'methods/baseline/seed0', 'methods/amd/seed0'):
-        assert osp.isfile(osp.join(work, stage, 'final.pth')), stage
-        with open(osp.join(work, stage, 'metrics.json')) as f:
-            assert set(json.load(f)['metrics']) == set(report.COLUMNS)
-    assert osp.isfile(osp.join(work, 'teacher.pth'))
-    with open(osp.join(work, 'demo_results.md')) as f:
-        table = f.read()
-    assert '| AMD | 1 |' in table and '| baseline | 1 |' in table
-    assert '[5/5] table' in out
-
-    log = osp.join(work, 'methods', 'amd', 'seed0', 'train.log')
-    with open(log) as f:  # the demo plans no validation, not even the last
-        text = f.read()
-    assert 'Epoch(train) [1][' in text and 'Epoch(val)' not in text
-    before = os.path.getmtime(log)
-    run_script('demo.py', '--work-dir', work, '--data-root', data,
-               *TINY_DATA)
-    assert os.path.getmtime(log) == before  # nothing was trained again
-
-
-@pytest.mark.slow
-def test_amd_parameters_are_saved_and_the_export_drops_them(demo, tmp_path):
-    import torch
-
-    from mmrazor_amd.tools.export_student import export
-    work, _, _ = demo
-    source = osp.join(work, 'methods', 'amd', 'seed0', 'final.pth')
-    trained = torch.load(source, weights_only=True)['state_dict']
-    amd_keys = [k for k in trained
-                if k.startswith('distiller.distill_losses.loss_amd.')]
-    assert any('.generations.0.clue.' in k for k in amd_keys)
-    assert any('.generations.4.block.conv2.' in k for k in amd_keys)
-
-    target = str(tmp_path / 'student.pth')
-    export(source, target)
-    student = torch.load(target, weights_only=True)
-    assert set(student['state_dict']) == {
-        k[len('architecture.'):]
-        for k in trained if k.startswith('architecture.')
-    }
-    for key, value in student['state_dict'].items():
-        assert torch.equal(value, trained['architecture.' + key])
-
-
-@pytest.mark.slow
-def test_stock_mim_test_of_the_export_reports_the_distillation_metrics(
-        demo, tmp_path):
-    """``mim test mmdet`` of the exported student with the plain student
-    config scores what ``mim test mmrazor`` gives the distillation
-    checkpoint. The demo's one-epoch student scores 0 at the configs' score
-    threshold, so both tests keep every box (``score_thr=0``), which makes
-    the metrics non-zero and sensitive to any weight that differs."""
-    from mmrazor_amd.benchmark.runs import Run, evaluate
-    from mmrazor_amd.tools.export_student import export
-    work, data, _ = demo
-    setting = Setting.load('embedded-demo', ROOT)
-    setting.cfg.data.root = data
-    planner = Planner(setting, work)
-    checkpoint = osp.join(work, 'methods', 'amd', 'seed0', 'final.pth')
-    distilled = planner.method('AMD', 0)
-    distilled.work_dir = str(tmp_path / 'distilled')
-    distilled.options += ['model.architecture.test_cfg.score_thr=0.0']
-    expected = evaluate(distilled, checkpoint, quiet=True)
-    assert any(value > 0 for value in expected.values()), expected
-
-    target = str(tmp_path / 'student.pth')
-    export(checkpoint, target)
-    exported = Run('exported student', 'mmdet', setting.baseline['config'],
-                   str(tmp_path / 'exported'), seed=0,
-                   options=setting.data_options() +
-                   ['model.test_cfg.score_thr=0.0'])
-    os.makedirs(exported.work_dir)
-    assert evaluate(exported, target, quiet=True) == expected
 
 
 @pytest.mark.slow
