@@ -1,7 +1,7 @@
 # mmrazor_amd: the two commands of the README, and their parts.
 #   make test   set up the stack (cached after the first time), run the tests
-#               in PYTEST_WORKERS processes (default 2; 0: in this process),
-#               (pytest-xdist; the tests of a file stay in one process)
+#               in PYTEST_WORKERS processes with pytest-xdist (default 2;
+#               0: in this one); the tests of a file stay in one process
 #   make demo   set up the stack, then run the embedded demo (CPU, ~15 min)
 #   make benchmark   the full embedded benchmark (hours on 2 CPU cores)
 PYTHON ?= python3
