@@ -195,6 +195,19 @@ def _result(run) -> Dict:
     return result
 
 
+def phis_to_measure(hidden, phis, default_phi) -> list:
+    """The phis whose hidden share ``write`` must measure: none when
+    ``hidden`` (phi -> share, or None) covers every finished phi and AMD's
+    default, else all of them. The report is rewritten after each run and
+    the finished phis grow during a benchmark, so a share measured at an
+    earlier write may lack the newer ones."""
+    if not phis:
+        return []
+    default = default_phi()
+    wanted = sorted(set(phis) | ({default} if default is not None else set()))
+    return [] if hidden is not None and set(wanted) <= set(hidden) else wanted
+
+
 def write(bench) -> None:
     setting = bench.setting
     os.makedirs(bench.out, exist_ok=True)
@@ -204,14 +217,14 @@ def write(bench) -> None:
     stem = osp.join(bench.out, setting.report)
     phis = sorted({float(r['phi']) for r in results if r['group'] == 'phi'})
     teacher = setting.teacher_checkpoint(bench.planner.work_dir)
-    if phis and bench.hidden is None and teacher and osp.isfile(teacher):
+    wanted = phis_to_measure(bench.hidden, phis, bench.planner.default_phi)
+    if wanted and teacher and osp.isfile(teacher):
         from .masks import hidden_fractions
         split = 'holdout' if setting.split('holdout') else 'test'
         masker = bench.planner.config(setting.methods['AMD']).amd_loss.masker
         bench.hidden = hidden_fractions(
             setting.teacher['config'], teacher, setting.data_options(split),
-            sorted(set(phis) | {bench.planner.default_phi()}),
-            tau=masker.get('tau', 0.5))
+            wanted, tau=masker.get('tau', 0.5))
     with open(stem + '.md', 'w') as f:
         f.write(markdown(bench, results))
     with open(stem + '.json', 'w') as f:
