@@ -88,13 +88,12 @@ def test_hidden_shares_are_measured_again_when_a_new_phi_finished():
     """The report is rewritten after each run of a benchmark; a share
     measured when only phi 0.5 had finished must not stand for phi 2."""
     from mmrazor_amd.benchmark.publish import phis_to_measure
-    default = lambda: 1.0  # noqa: E731
-    assert phis_to_measure(None, [], default) == []
-    assert phis_to_measure(None, [0.5], default) == [0.5, 1.0]
+    assert phis_to_measure(None, [], 1.0) == []
+    assert phis_to_measure(None, [0.5], 1.0) == [0.5, 1.0]
     measured = {0.5: 0.9, 1.0: 0.4}
-    assert phis_to_measure(measured, [0.5], default) == []
-    assert phis_to_measure(measured, [0.5, 2.0], default) == [0.5, 1.0, 2.0]
-    assert phis_to_measure(None, [2.0], lambda: None) == [2.0]
+    assert phis_to_measure(measured, [0.5], 1.0) == []
+    assert phis_to_measure(measured, [0.5, 2.0], 1.0) == [0.5, 1.0, 2.0]
+    assert phis_to_measure(None, [2.0], None) == [2.0]
 
 
 def test_the_teacher_student_gap_names_the_reference_students():

@@ -198,14 +198,15 @@ def _result(run) -> Dict:
 def phis_to_measure(hidden, phis, default_phi) -> list:
     """The phis whose hidden share ``write`` must measure: none when
     ``hidden`` (phi -> share, or None) covers every finished phi and AMD's
-    default, else all of them. The report is rewritten after each run and
-    the finished phis grow during a benchmark, so a share measured at an
-    earlier write may lack the newer ones."""
+    default ``default_phi`` (None for a random mask), else all of them.
+    The report is rewritten after each run and the finished phis grow
+    during a benchmark, so a share measured at an earlier write may lack
+    the newer ones."""
     if not phis:
         return []
-    default = default_phi()
-    wanted = sorted(set(phis) | ({default} if default is not None else set()))
-    return [] if hidden is not None and set(wanted) <= set(hidden) else wanted
+    wanted = set(phis) | ({default_phi} if default_phi is not None else set())
+    covered = hidden is not None and wanted <= set(hidden)
+    return [] if covered else sorted(wanted)
 
 
 def write(bench) -> None:
@@ -217,7 +218,8 @@ def write(bench) -> None:
     stem = osp.join(bench.out, setting.report)
     phis = sorted({float(r['phi']) for r in results if r['group'] == 'phi'})
     teacher = setting.teacher_checkpoint(bench.planner.work_dir)
-    wanted = phis_to_measure(bench.hidden, phis, bench.planner.default_phi)
+    wanted = phis_to_measure(bench.hidden, phis,
+                             bench.planner.default_phi() if phis else None)
     if wanted and teacher and osp.isfile(teacher):
         from .masks import hidden_fractions
         split = 'holdout' if setting.split('holdout') else 'test'
