@@ -8,6 +8,9 @@ import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(ROOT, 'tests', 'configs')
+# mmengine 0.10.7's AmpOptimWrapper refuses a machine without an accelerator
+MMENGINE_REFUSES_CPU = ('``AmpOptimizerWrapper`` is only available training '
+                        'on gpu, npu, mlu or musa')
 
 
 def write_tiny_coco(root, num_images=4, size=64, seed=0):
@@ -48,6 +51,19 @@ def write_tiny_coco(root, num_images=4, size=64, seed=0):
 @pytest.fixture(scope='session')
 def tiny_coco(tmp_path_factory):
     return write_tiny_coco(str(tmp_path_factory.mktemp('tiny_coco')))
+
+
+@pytest.fixture(scope='module')
+def runner_checkpoint(tmp_path_factory):
+    """A checkpoint of the toy runner of ``toy_runner.py`` after 2
+    iterations, and the model's weights then."""
+    from toy_runner import make_runner
+    work_dir = tmp_path_factory.mktemp('runner')
+    runner = make_runner(work_dir, max_iters=2)
+    runner.train()
+    path = work_dir / 'iter_2.pth'
+    assert path.is_file()
+    return path, {k: v.clone() for k, v in runner.model.state_dict().items()}
 
 
 @pytest.fixture(scope='session')

@@ -1,157 +1,26 @@
 """Tests of the AMD maskers, generation block and loss.
 
-Expected values come from float64 references written here from the
-equations of the paper (Eq 2-7); they copy the modules' weights but never
-call the modules' own methods.
+Expected values come from the float64 references of ``amd_reference.py``,
+written from the equations of the paper (Eq 2-7); they copy the modules'
+weights but never call the modules' own methods. Errors and the registry:
+``test_amd_errors.py``.
 """
 import itertools
 
 import mmrazor_amd  # noqa: F401  (torch 2.x fixes before mmrazor; registers)
 import pytest
 import torch
-import torch.nn.functional as F
+from amd_reference import (SIZES, _seed_global_rng,  # noqa: F401
+                           adaptive, adaptive_ref_masks,
+                           assert_matches_adaptive_reference, clue,
+                           generation, make_features, randomize_,
+                           ref_amd_loss, ref_attention, ref_mask,
+                           ref_mgd_mask)
 from mmdet.models.layers import InvertedResidual
-from mmrazor.registry import MODELS
 
 from mmrazor_amd.models.architectures import (AdaptiveMasker, ChannelClue,
                                               GenerationBlock, RandomMasker)
 from mmrazor_amd.models.losses import AMDLoss
-
-# ---------------------------------------------------------------- configs
-
-
-def adaptive(phi=1.0, tau=0.5):
-    return dict(type='AdaptiveMasker', phi=phi, tau=tau)
-
-
-def clue(ratio):
-    return dict(type='ChannelClue', ratio=ratio)
-
-
-def generation(variant='dense_x2', clue_position='after'):
-    return dict(type='GenerationBlock', variant=variant,
-                clue_position=clue_position)
-
-
-# ---------------------------------------------------------------- references
-
-
-def ref_attention(teacher, tau):
-    """Eq 2-3 in float64: A = H*W * softmax(mean_c |T| / tau) per image."""
-    t = teacher.detach().double()
-    n, c, h, w = t.shape
-    g = t.abs().sum(dim=1) / c
-    logits = g.reshape(n, h * w) / tau
-    e = torch.exp(logits - logits.max(dim=1, keepdim=True).values)
-    return (h * w * e / e.sum(dim=1, keepdim=True)).reshape(n, 1, h, w)
-
-
-def ref_mask(attention, phi):
-    """Eq 4: 0 (hidden) where A > phi, else 1."""
-    return torch.where(attention > phi, 0.0, 1.0).double()
-
-
-def ref_mgd_mask(n, h, w, ratio):
-    """MMRazor MGDConnector's rule, drawn from the global CPU generator."""
-    mat = torch.rand((n, 1, h, w))
-    return torch.where(mat > 1 - ratio, 0.0, 1.0).double()
-
-
-def ref_conv3x3(x, conv):
-    return F.conv2d(
-        x, conv.weight.detach().double(), conv.bias.detach().double(),
-        padding=1)
-
-
-def ref_conv1x1(x, conv):
-    weight = conv.weight.detach().double()[:, :, 0, 0]
-    bias = conv.bias.detach().double()
-    return torch.einsum('oc,nchw->nohw', weight, x) + bias[None, :, None,
-                                                           None]
-
-
-def ref_se_gate(teacher, clue):
-    """Eq 6 clue: sigmoid(FC2(ReLU(FC1(GAP(T))))), (N, C, 1, 1)."""
-    t = teacher.detach().double()
-    w1 = clue.conv1.conv.weight.detach().double()[:, :, 0, 0]
-    b1 = clue.conv1.conv.bias.detach().double()
-    w2 = clue.conv2.conv.weight.detach().double()[:, :, 0, 0]
-    b2 = clue.conv2.conv.bias.detach().double()
-    pooled = t.sum(dim=(2, 3)) / (t.shape[2] * t.shape[3])
-    hidden = torch.clamp(pooled @ w1.T + b1, min=0)
-    return (1 / (1 + torch.exp(-(hidden @ w2.T + b2))))[:, :, None, None]
-
-
-def ref_amd_loss(module, students, teachers, masks, loss_weight):
-    """Eq 5-7 (and 8's weight) in float64 from the module's weights."""
-    total = torch.zeros((), dtype=torch.float64)
-    for level, (s, t, m) in enumerate(zip(students, teachers, masks)):
-        s, t = s.detach().double(), t.detach().double()
-        if module.aligns is not None:
-            s = ref_conv1x1(s, module.aligns[level])
-        masked = s * m
-        gen = module.generations[level]
-        block = gen.block
-        if gen.variant == 'dense_x1':
-            y = ref_conv3x3(masked, block.conv1)
-            if gen.clue is not None:
-                y = ref_se_gate(t, gen.clue) * y
-        elif gen.clue is None:
-            y = ref_conv3x3(torch.relu(ref_conv3x3(masked, block.conv1)),
-                            block.conv2)
-        elif gen.clue_position == 'after':
-            y = ref_se_gate(t, gen.clue) * ref_conv3x3(
-                torch.relu(ref_conv3x3(masked, block.conv1)), block.conv2)
-        else:  # within
-            hidden = torch.relu(ref_conv3x3(masked, block.conv1))
-            y = ref_conv3x3(ref_se_gate(t, gen.clue) * hidden, block.conv2)
-        total = total + ((t - y)**2).sum() / t.shape[0]
-    return loss_weight * total
-
-
-def adaptive_ref_masks(teachers, phi, tau):
-    masks = []
-    for t in teachers:
-        a = ref_attention(t, tau)
-        # the test data must not sit on the threshold, where float32 and
-        # float64 could legitimately disagree
-        assert (a - phi).abs().min() > 1e-5
-        masks.append(ref_mask(a, phi))
-    return masks
-
-
-def randomize_(module, std=0.1):
-    """Non-trivial weights and biases (ConvModule zero-inits SE biases)."""
-    gen = torch.Generator().manual_seed(7)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen) * std)
-    return module
-
-
-SIZES = [(9, 7), (5, 3), (1, 1)]
-
-
-@pytest.fixture(autouse=True)
-def _seed_global_rng():
-    torch.manual_seed(0)
-
-
-def make_features(n, cs, ct, sizes=SIZES, seed=1):
-    gen = torch.Generator().manual_seed(seed)
-    students = [torch.randn(n, cs, h, w, generator=gen) for h, w in sizes]
-    teachers = [torch.randn(n, ct, h, w, generator=gen) for h, w in sizes]
-    return students, teachers
-
-
-def assert_matches_adaptive_reference(loss_fn, cs, ct, phi):
-    """``loss_fn`` (loss weight 1, adaptive masker at ``phi``, tau 0.5) on
-    two random images equals the float64 reference."""
-    students, teachers = make_features(2, cs, ct)
-    masks = adaptive_ref_masks(teachers, phi, 0.5)
-    expected = ref_amd_loss(loss_fn, students, teachers, masks, 1.0)
-    torch.testing.assert_close(
-        loss_fn(students, teachers).double(), expected, rtol=1e-5, atol=0)
 
 
 # ------------------------------------------------------ Eq 2-4: the maskers
@@ -395,112 +264,6 @@ def test_autocast_loss_is_float32():
     loss.backward()
     assert loss_fn.generations[0].block.conv1.weight.grad is not None
 
-
-# ------------------------------------------------------------ bad inputs
-
-
-def test_bad_inputs_are_named():
-    loss_fn = AMDLoss(8, 16, num_levels=3, clue=clue(4))
-    students, teachers = make_features(2, 8, 16)
-    with pytest.raises(ValueError, match='expected 3 student .*got 2'):
-        loss_fn(students[:2], teachers)
-    with pytest.raises(ValueError, match='expected 3 teacher .*got 1'):
-        loss_fn(students, teachers[0])
-    bad = list(teachers)
-    bad[1] = torch.randn(2, 16, 5, 4)
-    with pytest.raises(ValueError, match='level 1: spatial sizes differ'):
-        loss_fn(students, bad)
-    bad = list(students)
-    bad[2] = torch.randn(2, 16, 1, 1)
-    with pytest.raises(ValueError,
-                       match='level 2: student has 16 channels'):
-        loss_fn(bad, teachers)
-    bad = list(teachers)
-    bad[0] = torch.randn(2, 8, 9, 7)
-    with pytest.raises(ValueError,
-                       match='level 0: teacher has 8 channels'):
-        loss_fn(students, bad)
-    bad = list(teachers)
-    bad[0] = torch.randn(3, 16, 9, 7)
-    with pytest.raises(ValueError, match='level 0: batch sizes differ'):
-        loss_fn(students, bad)
-    bad = list(students)
-    bad[1] = bad[1][0]
-    with pytest.raises(TypeError, match='level 1: student .*4-d'):
-        loss_fn(bad, teachers)
-    with pytest.raises(TypeError, match='student features'):
-        loss_fn({'a': 1}, teachers)
-
-
-@pytest.mark.parametrize('kwargs,error,match', [
-    (dict(masker=adaptive(-0.1)), ValueError, 'phi=-0.1'),
-    (dict(masker=adaptive(float('nan'))), ValueError, 'phi'),
-    (dict(masker=adaptive(1.0, 0.0)), ValueError, 'tau=0.0'),
-    (dict(masker=adaptive(1.0, -1)), ValueError, 'tau'),
-    (dict(masker=dict(type='NoSuchMasker')), KeyError, 'NoSuchMasker'),
-    (dict(generation=generation('conv')), ValueError,
-     "unknown generation variant 'conv'.*dense_x2.*mbconv"),
-    (dict(generation=generation(clue_position='before')), ValueError,
-     "clue_position 'before'"),
-    (dict(num_levels=0), ValueError, 'num_levels'),
-    (dict(student_channels=0), ValueError, 'student_channels'),
-    (dict(loss_weight=-1.0), ValueError, 'loss_weight'),
-    (dict(masker=dict(type='RandomMasker', ratio=1.5)), ValueError,
-     'ratio'),
-    (dict(teacher_channels=8, clue=clue(16)), ValueError, 'SE ratio 16'),
-])
-def test_bad_arguments_are_named(kwargs, error, match):
-    with pytest.raises(error, match=match):
-        AMDLoss(**kwargs)
-
-
-def test_masker_argument_errors():
-    with pytest.raises(ValueError, match='phi'):
-        AdaptiveMasker(phi=-1)
-    with pytest.raises(ValueError, match='tau'):
-        AdaptiveMasker(tau=0)
-    with pytest.raises(TypeError, match='phi'):
-        AdaptiveMasker(phi='1')
-    with pytest.raises(ValueError, match='ratio'):
-        RandomMasker(-0.1)
-    with pytest.raises(TypeError, match='N, C, H, W'):
-        AdaptiveMasker()(torch.randn(4, 5, 6))
-
-
-# ---------------------------------------------------------------- registry
-
-
-def test_build_from_registry():
-    """Also under mmdet's default scope (an mmdet runner, or another test,
-    may have set it): configs name the loss ``mmrazor.AMDLoss`` there, and
-    its sub-configs (``AdaptiveMasker``...) resolve in MMRazor's registry."""
-    from mmengine.registry import DefaultScope
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        scoped = MODELS.build(dict(type='mmrazor.AMDLoss', num_levels=1))
-    assert isinstance(scoped.masker, AdaptiveMasker)
-    assert scoped.generations[0].clue is not None
-    with DefaultScope.overwrite_default_scope('mmrazor'):
-        check_builds()
-
-
-def check_builds():
-    loss_fn = MODELS.build(
-        dict(type='AMDLoss', student_channels=8, teacher_channels=16,
-             num_levels=2, loss_weight=5e-7,
-             clue=dict(type='ChannelClue', ratio=4),
-             generation=dict(type='GenerationBlock',
-                             clue_position='within')))
-    assert isinstance(loss_fn, AMDLoss)
-    assert len(loss_fn.generations) == 2 and len(loss_fn.aligns) == 2
-    assert loss_fn.loss_weight == 5e-7
-    assert isinstance(MODELS.build(dict(type='AdaptiveMasker', phi=2.0)),
-                      AdaptiveMasker)
-    assert isinstance(MODELS.build(dict(type='RandomMasker', ratio=0.5)),
-                      RandomMasker)
-    default = MODELS.build(dict(type='AMDLoss'))
-    assert default.aligns is None and len(default.generations) == 5
-    assert isinstance(default.masker, AdaptiveMasker)
-    assert default.masker.phi == 1.0 and default.masker.tau == 0.5
 
 
 def test_gated_squared_error_matches_the_plain_expression_in_float64():

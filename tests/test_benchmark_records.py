@@ -1,0 +1,204 @@
+"""The benchmark's records: means and sample stds, gains paired by seed,
+the phi sweep's table, the choice of a ratio, the timing line, and the run
+records it stores, restores and reuses."""
+import json
+import os
+import statistics
+
+import pytest
+
+from mmrazor_amd.benchmark import report, runs
+
+
+def result(label, seed, value, group='methods'):
+    return dict(label=label, seed=seed, group=group,
+                metrics={column: value for column in report.COLUMNS})
+
+
+def test_mean_std_is_the_sample_standard_deviation():
+    values = [41.0, 43.0, 38.0, 40.0]
+    mean, std = report.mean_std(values)
+    assert mean == pytest.approx(sum(values) / 4)
+    assert std == pytest.approx(
+        (sum((v - mean)**2 for v in values) / 3)**0.5)
+    assert report.mean_std([0.5]) == (0.5, 0.0)
+
+
+def test_gains_are_paired_by_seed():
+    # control 30, 32, 34; AMD 31, 34, 35: differences 1, 2, 1
+    control = [result('control', s, v) for s, v in
+               ((0, 0.30), (1, 0.32), (2, 0.34))]
+    amd = [result('AMD', s, v) for s, v in ((2, 0.35), (0, 0.31),
+                                           (1, 0.34))]
+    gain = report.paired_gain(amd, control)
+    assert gain['n'] == 3
+    assert gain['diffs'] == pytest.approx([1.0, 2.0, 1.0])
+    assert gain['mean'] == pytest.approx(4 / 3)
+    assert gain['std'] == pytest.approx(statistics.stdev([1, 2, 1]))
+    # pooled: root mean square of the two rows' seed stds (2.0 and 2.08)
+    pooled = ((4.0 + statistics.stdev([31, 34, 35])**2) / 2)**0.5
+    assert gain['pooled_std'] == pytest.approx(pooled)
+    table = report.by_label(control + amd)
+    text = report.metrics_table(table, reference='control')
+    header, _, control_row, amd_row = text.splitlines()
+    assert header.endswith('Δ mAP vs control |')
+    assert amd_row.startswith('| AMD | 3 | 33.3 ± 2.1 |')
+    assert amd_row.endswith('| +1.3 ± 0.6 |')
+    assert control_row.endswith('|  |')
+    gains = report.gains_table(table, 'control', ['AMD'])
+    assert '| AMD | 3 | +1.0, +2.0, +1.0 | +1.33 ± 0.58 |' in gains
+    assert gains.rstrip().endswith('| no |')  # 1.33 < 2 x 2.04
+    # one or two seeds: a gain, but no verdict on the bar; two seeds:
+    # stds 1.41 (30, 32) and 2.12 (31, 34), pooled sqrt((2 + 4.5) / 2)
+    two = report.gains_table(report.by_label(control[:2] + amd), 'control',
+                             ['AMD'])
+    assert two.rstrip().endswith(
+        '| +1.0, +2.0 | +1.50 ± 0.71 | 1.80 | n < 3 |')
+    one = report.gains_table(report.by_label(control[:1] + amd), 'control',
+                             ['AMD'])
+    assert one.rstrip().endswith('| AMD | 1 | +1.0 | +1.00 |  | n < 3 |')
+
+
+def test_the_phi_sweep_is_paired_with_amd_and_the_control_by_seed():
+    # AMD (phi 1) 44, 46; phi 2 on seeds 1, 0: 45, 43 -> -1, -1 vs AMD;
+    # control on seed 0 only (40): phi 2 +3, AMD +4; phi 3 has no pair
+    amd = [result('AMD', 0, 0.44), result('AMD', 1, 0.46)]
+    phi2 = [result('AMD φ=2', 1, 0.45, 'phi'),
+            result('AMD φ=2', 0, 0.43, 'phi')]
+    phi3 = [result('AMD φ=3', 5, 0.30, 'phi')]
+    control = [result('control', 0, 0.40)]
+    text = report.phi_table({1.0: amd, 2.0: phi2, 3.0: phi3}, 1.0, control,
+                            hidden={2.0: 0.125})
+    header, _, one, two, three = text.splitlines()
+    assert header.endswith('| Δ mAP vs φ = 1 | Δ mAP vs control |')
+    assert one == '| 1 |  | 2 | 45.0 ± 1.4 | 45.0 ± 1.4 |  | +4.0 |'
+    assert two == ('| 2 | 12.5 % | 2 | 44.0 ± 1.4 | 44.0 ± 1.4 | '
+                   '-1.0 ± 0.0 | +3.0 |')
+    assert three == '| 3 |  | 1 | 30.0 | 30.0 |  |  |'
+
+
+def test_hidden_shares_are_measured_again_when_a_new_phi_finished():
+    """The report is rewritten after each run of a benchmark; a share
+    measured when only phi 0.5 had finished must not stand for phi 2."""
+    from mmrazor_amd.benchmark.publish import phis_to_measure
+    assert phis_to_measure(None, [], 1.0) == []
+    assert phis_to_measure(None, [0.5], 1.0) == [0.5, 1.0]
+    measured = {0.5: 0.9, 1.0: 0.4}
+    assert phis_to_measure(measured, [0.5], 1.0) == []
+    assert phis_to_measure(measured, [0.5, 2.0], 1.0) == [0.5, 1.0, 2.0]
+    assert phis_to_measure(None, [2.0], None) == [2.0]
+
+
+def test_the_teacher_student_gap_names_the_reference_students():
+    """Against the baseline and the control when the table has them, else
+    against every student row (mean over seeds, in mAP %)."""
+    from mmrazor_amd.benchmark.publish import _gap_line
+    teacher = [result('teacher', 0, 0.60, group='teacher')]
+    amd = [result('AMD', 0, 0.44), result('AMD', 1, 0.45)]
+    control = [result('control', 0, 0.40), result('control', 1, 0.41)]
+    line = _gap_line(dict(teacher=teacher, AMD=amd), 'teacher', 'baseline',
+                     'control')
+    assert line.endswith('teacher 60.0, AMD 44.5 (gap 15.5).')
+    line = _gap_line(dict(teacher=teacher, control=control, AMD=amd),
+                     'teacher', 'baseline', 'control')
+    assert line.endswith('teacher 60.0, control 40.5 (gap 19.5).')
+
+
+def test_the_best_holdout_ratio_is_chosen_ties_nearest_one():
+    assert report.choose_ratio({0.25: 30.0, 1.0: 31.0, 4.0: 30.5}) == 1.0
+    assert report.choose_ratio({0.25: 32.0, 1.0: 31.0, 4.0: 32.0}) == 0.25
+
+
+def test_the_time_line_names_every_machine_when_runs_were_merged():
+    from mmrazor_amd.benchmark.publish import timing_line
+
+    def row(group, machine=None):
+        row = dict(group=group, train_seconds=1800.0, eval_seconds=0.0)
+        if machine:
+            row['machine'] = machine
+        return row
+
+    one = timing_line([row('methods', 'CPU A, 2 logical CPUs')] * 2)
+    assert 'the machine of environment.md' in one
+    assert '1.0 h' in one and 'methods 1.0 h (2 runs)' in one
+    merged = timing_line([row('methods', 'CPU A, 2 logical CPUs'),
+                          row('methods', 'CPU B, 2 logical CPUs'),
+                          row('curve')])
+    assert 'environment.md' not in merged
+    for part in ('CPU A, 2 logical CPUs: 1 run;',
+                 'CPU B, 2 logical CPUs: 1 run;', 'not recorded: 1 run)'):
+        assert part in merged, part
+
+
+def test_a_report_keeps_the_stored_training_summary_when_logs_are_gone(
+        tmp_path):
+    """metrics.json alone (the logs deleted) still reports its curve; where
+    the logs exist, the summary is read again from them."""
+    from mmrazor_amd.benchmark.publish import _result
+    run = runs.Run(name='AMD seed 0', package='mmrazor', label='AMD',
+                   group='methods', seed=0,
+                   config='c.py', work_dir=str(tmp_path))
+    stored = dict(val=[dict(epoch=4, mAP=0.3)], train={}, iters=8,
+                  seconds_per_iter=0.4)
+    with open(run.metrics_file, 'w') as f:
+        json.dump(dict(result('AMD', 0, 0.4), training=stored), f)
+    assert _result(run)['training'] == stored
+
+    logs = tmp_path / '20261201_000000' / 'vis_data'
+    logs.mkdir(parents=True)
+    lines = [dict(iter=10, step=10, loss=1.5, time=0.5),
+             dict(step=8, **{'coco/bbox_mAP': 0.45})]
+    (logs / 'scalars.json').write_text(
+        '\n'.join(json.dumps(line) for line in lines))
+    training = _result(run)['training']
+    assert training['val'] == [dict(epoch=8, mAP=0.45)]
+    assert training['train']['loss'] == [[10, 1.5]]
+    assert training['iters'] == 10 and training['seconds_per_iter'] == 0.5
+
+
+def test_restored_runs_are_reused_and_a_teacher_is_not_mixed(tmp_path,
+                                                              monkeypatch):
+    """restore_runs() writes each run's metrics.json back where it was
+    trained (done, and it passes the reuse check); a work dir that holds
+    another teacher is refused, and restore_teacher() puts a committed
+    teacher and its record in place."""
+    from mmrazor_amd.benchmark.restore import restore_runs, restore_teacher
+    monkeypatch.chdir(tmp_path)
+    student = dict(result('AMD', 1, 0.45), name='AMD seed 1',
+                   checkpoint='work/methods/amd/seed1/final.pth',
+                   options=['model.teacher_ckpt=work/teacher.pth'],
+                   training=dict(val=[dict(epoch=8, mAP=0.449)]))
+    teacher = dict(result('teacher', 0, 0.6, group='teacher'),
+                   checkpoint='work/teacher/final.pth', options=[],
+                   training=dict(val=[dict(epoch=30, mAP=0.599)]))
+    with open('results.json', 'w') as f:
+        json.dump(dict(runs=[teacher, student]), f)
+    done = restore_runs('results.json')
+    assert sorted(done['restored']) == ['work/methods/amd/seed1/metrics.json',
+                                        'work/teacher/metrics.json']
+    run = runs.Run(name='AMD seed 1', package='mmrazor', label='AMD',
+                   group='methods', seed=1, config='c.py',
+                   work_dir='work/methods/amd/seed1',
+                   options=['model.teacher_ckpt=work/teacher.pth'])
+    assert run.done() and run.metrics()['mAP'] == 0.45
+    runs.check_reuse(run)  # the planned options are the stored ones
+    assert restore_runs('results.json')['kept'] == done['restored']
+
+    other = tmp_path / 'committed'
+    other.mkdir()
+    (other / 'teacher.pth').write_bytes(b'weights')
+    (other / 'metrics.json').write_text(json.dumps(
+        dict(teacher, metrics=dict(teacher['metrics'], mAP=0.61))))
+    with pytest.raises(RuntimeError, match='another teacher'):
+        restore_teacher(str(other), 'work/teacher', 'work/teacher.pth')
+    restore_teacher(str(other), 'new/teacher', 'new/teacher.pth')
+    assert (tmp_path / 'new' / 'teacher.pth').read_bytes() == b'weights'
+    with open('new/teacher/metrics.json') as f:
+        placed = json.load(f)
+    assert placed['metrics']['mAP'] == 0.61
+    assert placed['checkpoint'] == 'new/teacher/final.pth'
+    with open('new/teacher/metrics.json', 'w') as f:
+        json.dump(placed, f)
+    os.replace('new/teacher/metrics.json', 'work/teacher/metrics.json')
+    with pytest.raises(RuntimeError, match='another teacher'):
+        restore_runs('results.json')
