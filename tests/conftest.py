@@ -53,10 +53,11 @@ def tiny_coco(tmp_path_factory):
     return write_tiny_coco(str(tmp_path_factory.mktemp('tiny_coco')))
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def runner_checkpoint(tmp_path_factory):
     """A checkpoint of the toy runner of ``toy_runner.py`` after 2
-    iterations, and the model's weights then."""
+    iterations, and the model's weights then; read only, so written once
+    for the checkpoint-policy and model-zoo tests alike."""
     from toy_runner import make_runner
     work_dir = tmp_path_factory.mktemp('runner')
     runner = make_runner(work_dir, max_iters=2)

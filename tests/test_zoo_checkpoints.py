@@ -21,10 +21,6 @@ from mmengine.runner import load_checkpoint
 from toy_runner import ToyModel, make_runner
 
 
-# ---------------------------------------------------------------------------
-# Model-zoo checkpoints: what the OpenMMLab files carry, built here without
-# downloading anything, pickled as numpy 1.x and as numpy 2.x pickles them.
-# ---------------------------------------------------------------------------
 try:  # numpy >= 2 (numpy 1.x pickles name numpy.core.multiarray)
     from numpy._core import multiarray as _multiarray
 except ImportError:  # pragma: no cover  (numpy < 2)
