@@ -26,3 +26,11 @@ def test_the_profile_has_a_row_per_stage_and_a_column_per_method(
     for stage in ('teacher', 'distill'):
         assert rows[STAGES[stage]][0] == '-'
         assert all(cell != '-' for cell in rows[STAGES[stage]][1:])
+    # the distilled teachers run as the configs' FastFrozenTeacherHook
+    # makes them run in training, and the report says so
+    modes = {name: part['methods'][name]['teacher_mode'] for name in methods}
+    assert modes == dict(baseline=None,
+                         **{m: 'norms folded into convs, NHWC'
+                            for m in methods[1:]})
+    assert any('FGD, MGD, AMD: norms folded into convs, NHWC' in line
+               for line in lines)

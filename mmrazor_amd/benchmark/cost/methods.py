@@ -13,12 +13,14 @@ weights, and their optimizer wrappers.
 import copy
 import logging
 import math
-from typing import Callable, Dict, List, NamedTuple, Sequence, Tuple
+from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 import torch
 import torch.nn as nn
 from torch import Tensor
 
+from mmrazor_amd.engine import speed_up_frozen_teacher
 from mmrazor_amd.models.losses import AMDLoss
 from mmrazor_amd.utils import register_all_modules
 
@@ -212,9 +214,34 @@ def drop_checkpoints(cfg) -> None:
         drop_checkpoints(child)
 
 
+def fast_teacher_options(cfg) -> Optional[Dict[str, bool]]:
+    """The options of the config's ``FastFrozenTeacherHook`` (defaults
+    filled in), or None where the config has no such hook or no teacher."""
+    if 'distiller' not in cfg.model:
+        return None
+    for hook in cfg.get('custom_hooks') or []:
+        if str(hook.get('type', '')).split('.')[-1] == 'FastFrozenTeacherHook':
+            return dict(fuse_conv_bn=hook.get('fuse_conv_bn', True),
+                        channels_last=hook.get('channels_last', True))
+    return None
+
+
+def teacher_mode(cfg) -> Optional[str]:
+    """How the teacher of ``cfg`` runs in training, in words (None: no
+    teacher)."""
+    if 'distiller' not in cfg.model:
+        return None
+    options = fast_teacher_options(cfg) or {}
+    done = [words for key, words in (('fuse_conv_bn', 'norms folded into '
+                                      'convs'), ('channels_last', 'NHWC'))
+            if options.get(key)]
+    return ', '.join(done) or 'as built (NCHW, norms apart)'
+
+
 def build_trainable(cfg, device: str):
     """``(model, optim_wrapper)`` of a detector or distillation config,
-    randomly initialised (seed 0), in training mode on ``device``."""
+    randomly initialised (seed 0), in training mode on ``device``, with the
+    teacher in the memory format the config's hooks give it in training."""
     from mmengine.logging import MMLogger
     from mmengine.optim import build_optim_wrapper
     register_all_modules()
@@ -234,6 +261,9 @@ def build_trainable(cfg, device: str):
     finally:
         logger.setLevel(level)
     model.to(device)
+    fast_teacher = fast_teacher_options(cfg)
+    if fast_teacher:  # what the hook does in training
+        speed_up_frozen_teacher(model.teacher, **fast_teacher)
     model.train()
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
 

@@ -13,7 +13,7 @@ import torch
 from .memory import compare, measure_memory
 from .methods import (LOSS_METHODS, LossProblem, build_trainable,
                       describe_loss_methods, describe_optimizer, loss_inputs,
-                      loss_step, setting_configs)
+                      loss_step, setting_configs, teacher_mode)
 from .timing import interleaved, is_cuda, paired_ratios, summary
 
 
@@ -77,11 +77,12 @@ def run_step_part(setting, device: str, batch: int, size: int, warmup: int,
     configs = setting_configs(setting)
     baseline = next(iter(configs))
     data = demo_batch(batch, size, device)
-    runners, log_vars, optimizers = {}, {}, {}
+    runners, log_vars, optimizers, modes = {}, {}, {}, {}
     for name, path in configs.items():
         cfg = Config.fromfile(path)
         model, optim_wrapper = build_trainable(cfg, device)
         optimizers[name] = describe_optimizer(cfg)
+        modes[name] = teacher_mode(cfg)
 
         def step(model=model, optim_wrapper=optim_wrapper, name=name):
             log_vars[name] = model.train_step(data, optim_wrapper)
@@ -97,6 +98,7 @@ def run_step_part(setting, device: str, batch: int, size: int, warmup: int,
         repeats=repeats,
         configs=configs,
         optimizers=optimizers,
+        teacher_modes=modes,
         timing=summary(times, baseline))
     if 'AMD' in times and 'MGD' in times:
         result['amd_over_mgd'] = paired_ratios(times['AMD'], times['MGD'])

@@ -9,7 +9,7 @@ return). One markdown function per section.
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .methods import LOSS_LABELS, LOSS_METHODS
 from .timing import is_cuda
@@ -112,6 +112,22 @@ def memory_note(part: Dict, device: str) -> List[str]:
     ]
 
 
+def teacher_sentence(modes: Dict[str, Optional[str]]) -> str:
+    """One sentence on how each configuration's teacher ran (the configs'
+    ``FastFrozenTeacherHook``); '' where no mode is recorded (reports
+    written before they were) or no configuration has a teacher."""
+    groups: Dict[str, List[str]] = {}
+    for name, mode in modes.items():
+        if mode:
+            groups.setdefault(mode, []).append(name)
+    if not groups:
+        return ''
+    return 'The teacher ran as in training (`FastFrozenTeacherHook` of ' \
+        'the configs): ' + '; '.join(
+            f'{", ".join(names)}: {mode}' for mode, names in groups.items()
+        ) + '.'
+
+
 def step_table(part: Dict) -> List[str]:
     baseline = part['baseline']
     optimizers = ', '.join(sorted(set(part['optimizers'].values())))
@@ -121,8 +137,10 @@ def step_table(part: Dict) -> List[str]:
         f'{part["image_size"]}x{part["image_size"]} images '
         '(`mmdet.testing.demo_mm_inputs`, 4 boxes each), random weights (no '
         f'checkpoint), the configs\' optimizer ({optimizers}). Distillation '
-        f'steps include the teacher\'s forward. {part["warmup"]} warm-up '
-        f'rounds, {part["repeats"]} measured rounds, methods alternating.', ''
+        'steps include the teacher\'s forward. '
+        f'{part["warmup"]} warm-up rounds, {part["repeats"]} measured '
+        'rounds, methods alternating. '
+        + teacher_sentence(part.get('teacher_modes', {})), ''
     ]
     rows = [[
         name, f'`{part["configs"][name]}`', ms(t['median_s']),
@@ -153,7 +171,9 @@ def profile_table(part: Dict) -> List[str]:
         '`FpnTeacherDistill.loss` runs it. Median over '
         f'{part["steps"]} steps after {part["warmup"]} warm-up steps, each '
         'method on its own; "-": the stage does not exist for the model. The '
-        'stages of a step need not add up to its median.', ''
+        'stages of a step need not add up to its median. '
+        + teacher_sentence({n: m.get('teacher_mode')
+                            for n, m in part['methods'].items()}), ''
     ]
     rows = []
     for stage, label in part['stages'].items():

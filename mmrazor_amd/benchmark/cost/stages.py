@@ -21,7 +21,7 @@ from typing import Dict, Iterator
 
 import torch
 
-from .methods import build_trainable, setting_configs
+from .methods import build_trainable, setting_configs, teacher_mode
 from .timing import Stopwatch
 
 STAGES = {
@@ -126,6 +126,7 @@ def run_profile_part(setting, device: str, steps: int, warmup: int) -> Dict:
     for name, path in configs.items():
         cfg = Config.fromfile(path)
         methods[name] = profile_config(cfg, setting, device, steps, warmup)
+        methods[name]['teacher_mode'] = teacher_mode(cfg)
         batch_size = cfg.train_dataloader.batch_size
         print(f'[profile] {name}: {methods[name]["s_per_iter"]:.3f} s/iter, '
               + ', '.join(f'{stage} {ms:.0f} ms' for stage, ms in
