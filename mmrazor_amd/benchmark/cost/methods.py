@@ -240,8 +240,9 @@ def teacher_mode(cfg) -> Optional[str]:
 
 def build_trainable(cfg, device: str):
     """``(model, optim_wrapper)`` of a detector or distillation config,
-    randomly initialised (seed 0), in training mode on ``device``, with the
-    teacher in the memory format the config's hooks give it in training."""
+    randomly initialised (seed 0), in training mode on ``device``, its
+    teacher run as the config's ``FastFrozenTeacherHook`` makes it run in
+    training."""
     from mmengine.logging import MMLogger
     from mmengine.optim import build_optim_wrapper
     register_all_modules()
