@@ -20,7 +20,8 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from mmrazor_amd.engine import speed_up_frozen_teacher
+from mmrazor_amd.engine import FastFrozenTeacherHook, speed_up_frozen_teacher
+from mmrazor_amd.engine.hooks.fast_frozen_teacher_hook import describe
 from mmrazor_amd.models.losses import AMDLoss
 from mmrazor_amd.utils import register_all_modules
 
@@ -214,15 +215,15 @@ def drop_checkpoints(cfg) -> None:
         drop_checkpoints(child)
 
 
-def fast_teacher_options(cfg) -> Optional[Dict[str, bool]]:
-    """The options of the config's ``FastFrozenTeacherHook`` (defaults
-    filled in), or None where the config has no such hook or no teacher."""
+def fast_teacher_hook(cfg):
+    """The config's ``FastFrozenTeacherHook``, built as the runner builds
+    it, or None where the config has no such hook or no teacher."""
+    from mmrazor.registry import HOOKS
     if 'distiller' not in cfg.model:
         return None
     for hook in cfg.get('custom_hooks') or []:
-        if str(hook.get('type', '')).split('.')[-1] == 'FastFrozenTeacherHook':
-            return dict(fuse_conv_bn=hook.get('fuse_conv_bn', True),
-                        channels_last=hook.get('channels_last', True))
+        if HOOKS.get(hook['type']) is FastFrozenTeacherHook:
+            return HOOKS.build(hook)
     return None
 
 
@@ -231,11 +232,9 @@ def teacher_mode(cfg) -> Optional[str]:
     teacher)."""
     if 'distiller' not in cfg.model:
         return None
-    options = fast_teacher_options(cfg) or {}
-    done = [words for key, words in (('fuse_conv_bn', 'norms folded into '
-                                      'convs'), ('channels_last', 'NHWC'))
-            if options.get(key)]
-    return ', '.join(done) or 'as built (NCHW, norms apart)'
+    hook = fast_teacher_hook(cfg)
+    return describe(hook.fuse_conv_bn, hook.channels_last) if hook else \
+        describe(False, False)
 
 
 def build_trainable(cfg, device: str):
@@ -262,9 +261,10 @@ def build_trainable(cfg, device: str):
     finally:
         logger.setLevel(level)
     model.to(device)
-    fast_teacher = fast_teacher_options(cfg)
-    if fast_teacher:  # what the hook does in training
-        speed_up_frozen_teacher(model.teacher, **fast_teacher)
+    hook = fast_teacher_hook(cfg)
+    if hook:  # what the hook does in training
+        speed_up_frozen_teacher(model.teacher, hook.fuse_conv_bn,
+                                hook.channels_last)
     model.train()
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
 

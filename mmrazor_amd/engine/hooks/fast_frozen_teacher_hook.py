@@ -95,6 +95,14 @@ def folded_copy(backbone: nn.Module, channels_last: bool) -> nn.Module:
     return folded
 
 
+def describe(fuse_conv_bn: bool, channels_last: bool) -> str:
+    """How the hook makes the teacher run, in words, e.g. ``'norms folded
+    into convs, NHWC'``; ``'as built (NCHW, norms apart)'`` with both off."""
+    done = [words for words, on in (('norms folded into convs', fuse_conv_bn),
+                                    ('NHWC', channels_last)) if on]
+    return ', '.join(done) or 'as built (NCHW, norms apart)'
+
+
 def speed_up_frozen_teacher(teacher: nn.Module,
                             fuse_conv_bn: bool = True,
                             channels_last: bool = True) -> nn.Module:
@@ -157,12 +165,8 @@ class FastFrozenTeacherHook(Hook):
             return
         speed_up_frozen_teacher(teacher, self.fuse_conv_bn,
                                 self.channels_last)
-        done = [name for name, on in (('norms folded into convs',
-                                       self.fuse_conv_bn),
-                                      ('channels-last', self.channels_last))
-                if on]
-        runner.logger.info('FastFrozenTeacherHook: the teacher runs with '
-                           + (' and '.join(done) or 'no change'))
+        runner.logger.info('FastFrozenTeacherHook: the teacher runs ' +
+                           describe(self.fuse_conv_bn, self.channels_last))
 
     def before_train(self, runner) -> None:
         self._apply(runner)
