@@ -41,9 +41,8 @@ import torch  # noqa: E402
 
 from mmrazor_amd.benchmark import environment  # noqa: E402
 from mmrazor_amd.benchmark.cost import report  # noqa: E402
-from mmrazor_amd.benchmark.cost.methods import (LOSS_METHODS,  # noqa: E402
-                                                LossProblem, loss_inputs,
-                                                loss_step)
+from mmrazor_amd.benchmark.cost.methods import (  # noqa: E402
+    FAST_TEACHER_MODES, LOSS_METHODS, LossProblem, loss_inputs, loss_step)
 from mmrazor_amd.benchmark.cost.parts import (run_loss_part,  # noqa: E402
                                               run_step_part)
 from mmrazor_amd.benchmark.cost.stages import run_profile_part  # noqa: E402
@@ -79,11 +78,18 @@ def parse_args(argv=None):
     loss.add_argument('--profile', choices=LOSS_METHODS, default=None,
                       help='print torch.profiler\'s op table of one step of '
                       'this method and exit')
-    int_options(
-        parser.add_argument_group(
-            'part step', 'a batch of --step-batch images of --step-size '
-            'pixels; --step-warmup and --step-repeats rounds'),
-        step_repeats=20, step_warmup=3, step_batch=8, step_size=160)
+    step = parser.add_argument_group(
+        'part step', 'a batch of --step-batch images of --step-size '
+        'pixels; --step-warmup and --step-repeats rounds')
+    int_options(step, step_repeats=20, step_warmup=3, step_batch=8,
+                step_size=160)
+    step.add_argument('--amp', action='store_true',
+                      help='mixed precision, as --amp of the train script '
+                      '(AmpOptimWrapper; needs a GPU)')
+    step.add_argument('--fast-teacher', choices=FAST_TEACHER_MODES,
+                      default='config',
+                      help='FastFrozenTeacherHook as the configs list it, '
+                      'or on / off for every distillation config')
     int_options(
         parser.add_argument_group(
             'part profile', 'the stages of --profile-steps steps after '
@@ -113,7 +119,8 @@ def run_parts(args) -> dict:
     if 'step' in parts:
         results['step'] = run_step_part(setting, args.device, args.step_batch,
                                         args.step_size, args.step_warmup,
-                                        args.step_repeats)
+                                        args.step_repeats, args.amp,
+                                        args.fast_teacher)
     if 'profile' in parts:
         results['profile'] = run_profile_part(setting, args.device,
                                               args.profile_steps,
@@ -132,6 +139,9 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         sys.exit('--device cuda: no CUDA device')
+    if args.amp and not args.device.startswith('cuda'):
+        sys.exit('--amp: mmengine 0.10.7 runs AmpOptimWrapper on a GPU only '
+                 '(--device cuda)')
     if args.profile:
         problem = loss_problem(args)
         students, teachers = loss_inputs(problem, args.device)

@@ -1,7 +1,9 @@
 """The stage profile of scripts/benchmark_cost.py on the tiny generated data
 (one step per model, no timing assertions)."""
+import torch
 from conftest import ROOT
 from mmrazor_amd.benchmark.cost import report
+from mmrazor_amd.benchmark.cost.methods import LOSS_METHODS
 from mmrazor_amd.benchmark.cost.stages import STAGES, run_profile_part
 from mmrazor_amd.benchmark.setting import Setting
 
@@ -34,3 +36,68 @@ def test_the_profile_has_a_row_per_stage_and_a_column_per_method(
                             for m in methods[1:]})
     assert any('FGD, MGD, AMD: norms folded into convs, NHWC' in line
                for line in lines)
+
+
+def test_a_coco_setting_builds_offline_with_the_hook_and_amp_as_asked(
+        monkeypatch):
+    """Part (b) on the paper's RetinaNet setting: the baseline is an mmdet
+    config (its unprefixed types resolve in the 'mmdet' scope) and the
+    teacher is given by ``cfg_path`` (its ImageNet init_cfg must not run:
+    this machine has no network); --fast-teacher and --amp edit the config
+    as the hook and the train script's --amp would."""
+    from mmengine.config import Config
+    from mmrazor_amd.benchmark.cost.methods import (build_trainable,
+                                                    set_fast_teacher,
+                                                    setting_configs,
+                                                    teacher_mode, use_amp)
+    monkeypatch.chdir(ROOT)
+    configs = setting_configs(Setting.load('retina', ROOT))
+    assert list(configs) == ['baseline', 'FGD', 'MGD', 'AMD']
+
+    baseline = Config.fromfile(configs['baseline'])
+    model, _ = build_trainable(baseline, 'cpu')
+    assert type(model).__name__ == 'RetinaNet'
+
+    cfg = Config.fromfile(configs['AMD'])
+    assert teacher_mode(cfg) == 'as built (NCHW, norms apart)'
+    set_fast_teacher(cfg, 'on')
+    assert teacher_mode(cfg) == 'norms folded into convs, NHWC'
+    hooks = [hook['type'] for hook in cfg.custom_hooks]
+    assert hooks.count('mmrazor.FastFrozenTeacherHook') == 1
+    assert 'mmrazor.DistillBalanceHook' in hooks  # the others stay
+    set_fast_teacher(cfg, 'off')
+    assert teacher_mode(cfg) == 'as built (NCHW, norms apart)'
+    amp = Config.fromfile(configs['AMD'])
+    use_amp(amp)
+    assert amp.optim_wrapper.type == 'AmpOptimWrapper'
+    assert amp.optim_wrapper.loss_scale == 'dynamic'
+    assert amp.optim_wrapper.clip_grad.max_norm == 35  # the rest stays
+
+    set_fast_teacher(cfg, 'on')  # float32: a CPU cannot run AmpOptimWrapper
+    model, _ = build_trainable(cfg, 'cpu')
+    assert type(model.teacher.backbone).__name__ == 'ResNeXt'
+    # the hook's folded copy runs in place of the registered backbone
+    assert 'forward' in vars(model.teacher.backbone)
+    assert model.teacher.backbone.conv1.weight.is_contiguous(
+        memory_format=torch.channels_last)
+
+
+def test_the_loss_table_has_allocator_columns_only_where_measured():
+    problem = dict(batch=2, channels=8, height=64, width=64, divisor=32)
+    timing = dict(median_s=0.01, min_s=0.009, max_s=0.011,
+                  ratio_of_medians=1.0, median_paired_ratio=1.0)
+    part = dict(problem=problem, shapes=[[2, 8, 8, 8]], padded_input=[64, 64],
+                methods={name: 'x' for name in LOSS_METHODS}, warmup=1,
+                repeats=1, timing={name: timing for name in LOSS_METHODS})
+    cuda = {name: dict(peak_bytes=2**20, ratio_to_mgd=1.0)
+            for name in LOSS_METHODS}
+    header = [line for line in report.loss_table(dict(part, memory=cuda))
+              if line.startswith('| method')][0]
+    assert 'allocator' not in header
+    cpu = {name: dict(mem, allocator_peak_bytes=2**20,
+                      allocator_ratio_to_mgd=1.0)
+           for name, mem in cuda.items()}
+    lines = report.loss_table(dict(part, memory=cpu))
+    assert 'nan' not in ' '.join(lines)
+    assert 'allocator peak (MiB)' in [
+        line for line in lines if line.startswith('| method')][0]

@@ -81,7 +81,7 @@ def busy() -> str:
     if stopped:
         words.append('other jobs exist but are stopped: ' +
                      ', '.join(stopped))
-    if load > 0.5:
+    if load > 0.25 * (os.cpu_count() or 2):  # 0.5 on 2 cores
         words.append(f'1-min load average {load:.2f}')
     return '; '.join(words)
 

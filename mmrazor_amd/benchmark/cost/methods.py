@@ -227,6 +227,42 @@ def fast_teacher_hook(cfg):
     return None
 
 
+FAST_TEACHER_MODES = ('config', 'on', 'off')
+
+
+def set_fast_teacher(cfg, mode: str) -> None:
+    """``FastFrozenTeacherHook`` in ``cfg.custom_hooks`` as ``mode`` says:
+    ``'config'`` leaves the config's hooks as they are, ``'on'`` adds the
+    hook with its defaults where the config has a teacher and no such hook,
+    ``'off'`` removes it."""
+    from mmrazor.registry import HOOKS
+    if mode not in FAST_TEACHER_MODES:
+        raise ValueError(f'fast teacher mode {mode!r}: one of '
+                         f'{FAST_TEACHER_MODES}')
+    if mode == 'config' or 'distiller' not in cfg.model:
+        return
+    hooks = [
+        hook for hook in cfg.get('custom_hooks') or []
+        if HOOKS.get(hook['type']) is not FastFrozenTeacherHook
+    ]
+    if mode == 'on':
+        hooks.append(dict(type='mmrazor.FastFrozenTeacherHook'))
+    cfg.custom_hooks = hooks
+
+
+def use_amp(cfg) -> None:
+    """Mixed precision as the train script's ``--amp`` turns it on:
+    mmengine's ``AmpOptimWrapper`` (fp16 autocast on a GPU) with a dynamic
+    loss scale."""
+    optim = cfg.optim_wrapper
+    if optim.get('type', 'OptimWrapper') not in ('OptimWrapper',
+                                                 'AmpOptimWrapper'):
+        raise ValueError(f'--amp needs an OptimWrapper, the config has '
+                         f'{optim.type}')
+    optim.type = 'AmpOptimWrapper'
+    optim.setdefault('loss_scale', 'dynamic')
+
+
 def teacher_mode(cfg) -> Optional[str]:
     """How the teacher of ``cfg`` runs in training, in words (None: no
     teacher)."""
@@ -249,10 +285,20 @@ def build_trainable(cfg, device: str):
         from mmrazor.registry import MODELS
     else:
         from mmdet.registry import MODELS
+    from mmengine.registry import DefaultScope
     model_cfg = copy.deepcopy(cfg.model)
     drop_checkpoints(model_cfg)
     torch.manual_seed(0)
-    model = MODELS.build(model_cfg)
+    # the config's scope resolves its unprefixed types (mmdet's configs:
+    # 'mmdet'), as the runner would set it
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        model = MODELS.build(model_cfg)
+    teacher = getattr(model, 'teacher', None)
+    if teacher is not None:
+        # what MMRazor does once it has loaded a teacher checkpoint: the
+        # teacher keeps its random weights instead of its init_cfg (a teacher
+        # given by ``cfg_path`` would load its ImageNet backbone)
+        teacher._is_init = True
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel(logging.WARNING)  # init_weights logs every tensor
@@ -272,5 +318,7 @@ def build_trainable(cfg, device: str):
 def describe_optimizer(cfg) -> str:
     optim = cfg.optim_wrapper
     clip = optim.get('clip_grad')
+    amp = ', AmpOptimWrapper (fp16 autocast, dynamic loss scale)' \
+        if optim.get('type') == 'AmpOptimWrapper' else ''
     return optim.optimizer.type + (f', grad clip {clip.max_norm}'
-                                   if clip else '')
+                                   if clip else '') + amp

@@ -13,7 +13,8 @@ import torch
 from .memory import compare, measure_memory
 from .methods import (LOSS_METHODS, LossProblem, build_trainable,
                       describe_loss_methods, describe_optimizer, loss_inputs,
-                      loss_step, setting_configs, teacher_mode)
+                      loss_step, set_fast_teacher, setting_configs,
+                      teacher_mode, use_amp)
 from .timing import interleaved, is_cuda, paired_ratios, summary
 
 
@@ -72,7 +73,11 @@ def demo_batch(batch: int, size: int, device: str) -> Dict:
 
 
 def run_step_part(setting, device: str, batch: int, size: int, warmup: int,
-                  repeats: int) -> Dict:
+                  repeats: int, amp: bool = False,
+                  fast_teacher: str = 'config') -> Dict:
+    """``amp``: mixed precision as ``--amp`` of the train script;
+    ``fast_teacher``: the teacher hook as the configs have it, on or off
+    (:func:`set_fast_teacher`)."""
     from mmengine.config import Config
     configs = setting_configs(setting)
     baseline = next(iter(configs))
@@ -80,6 +85,9 @@ def run_step_part(setting, device: str, batch: int, size: int, warmup: int,
     runners, log_vars, optimizers, modes = {}, {}, {}, {}
     for name, path in configs.items():
         cfg = Config.fromfile(path)
+        set_fast_teacher(cfg, fast_teacher)
+        if amp:
+            use_amp(cfg)
         model, optim_wrapper = build_trainable(cfg, device)
         optimizers[name] = describe_optimizer(cfg)
         modes[name] = teacher_mode(cfg)
@@ -98,6 +106,8 @@ def run_step_part(setting, device: str, batch: int, size: int, warmup: int,
         repeats=repeats,
         configs=configs,
         optimizers=optimizers,
+        amp=amp,
+        fast_teacher=fast_teacher,
         teacher_modes=modes,
         timing=summary(times, baseline))
     if 'AMD' in times and 'MGD' in times:

@@ -69,6 +69,8 @@ def loss_table(part: Dict) -> List[str]:
         'rounds.', ''
     ]
     memory = part.get('memory', {})
+    # the CPU allocator's own peak: measured on a CPU only
+    allocator = any('allocator_peak_bytes' in mem for mem in memory.values())
     rows = []
     for name in LOSS_METHODS:
         t, mem = part['timing'][name], memory.get(name, {})
@@ -77,15 +79,17 @@ def loss_table(part: Dict) -> List[str]:
             f'{ms(t["min_s"])}-{ms(t["max_s"])}',
             f'{t["ratio_of_medians"]:.3f}', f'{t["median_paired_ratio"]:.3f}',
             mib(mem.get('peak_bytes')),
-            f'{mem.get("ratio_to_mgd", NAN):.3f}',
+            f'{mem.get("ratio_to_mgd", NAN):.3f}'
+        ] + ([
             mib(mem.get('allocator_peak_bytes')),
             f'{mem.get("allocator_ratio_to_mgd", NAN):.3f}'
-        ])
+        ] if allocator else []))
     return lines + table([
         'method', 'median time (ms)', 'min-max (ms)', 'time / MGD (medians)',
         'time / MGD (median of per-round ratios)', 'peak memory (MiB)',
-        'memory / MGD', 'allocator peak (MiB)', 'allocator / MGD'
-    ], rows) + ['']
+        'memory / MGD'
+    ] + (['allocator peak (MiB)', 'allocator / MGD'] if allocator else []),
+                         rows) + ['']
 
 
 def memory_note(part: Dict, device: str) -> List[str]:
@@ -112,7 +116,8 @@ def memory_note(part: Dict, device: str) -> List[str]:
     ]
 
 
-def teacher_sentence(modes: Dict[str, Optional[str]]) -> str:
+def teacher_sentence(modes: Dict[str, Optional[str]],
+                     forced: Optional[str] = None) -> str:
     """One sentence on how each configuration's teacher ran (the configs'
     ``FastFrozenTeacherHook``); '' where no mode is recorded (reports
     written before they were) or no configuration has a teacher."""
@@ -122,8 +127,10 @@ def teacher_sentence(modes: Dict[str, Optional[str]]) -> str:
             groups.setdefault(mode, []).append(name)
     if not groups:
         return ''
-    return 'The teacher ran as in training (`FastFrozenTeacherHook` of ' \
-        'the configs): ' + '; '.join(
+    source = 'of the configs' if forced in (None, 'config') else \
+        f'set {forced} for every distillation config by `--fast-teacher`'
+    return f'The teacher ran as in training (`FastFrozenTeacherHook` ' \
+        f'{source}): ' + '; '.join(
             f'{", ".join(names)}: {mode}' for mode, names in groups.items()
         ) + '.'
 
@@ -140,7 +147,8 @@ def step_table(part: Dict) -> List[str]:
         'steps include the teacher\'s forward. '
         f'{part["warmup"]} warm-up rounds, {part["repeats"]} measured '
         'rounds, methods alternating. '
-        + teacher_sentence(part.get('teacher_modes', {})), ''
+        + teacher_sentence(part.get('teacher_modes', {}),
+                           part.get('fast_teacher')), ''
     ]
     rows = [[
         name, f'`{part["configs"][name]}`', ms(t['median_s']),

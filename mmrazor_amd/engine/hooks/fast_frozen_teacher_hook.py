@@ -54,6 +54,16 @@ def _nhwc_inputs(module, args):
         if torch.is_tensor(arg) and arg.dim() == 4 else arg for arg in args)
 
 
+def _full_float32_convs():
+    """cuDNN convolutions in full float32 for the fold check: with TF32
+    (torch's default for cuDNN convs on Ampere and later GPUs) the original
+    and the folded backbone round differently, by ~1e-3 of a deep
+    backbone's output, which would blur the check for a wrong pairing."""
+    cudnn = torch.backends.cudnn
+    return cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark,
+                       deterministic=cudnn.deterministic, allow_tf32=False)
+
+
 def _as_list(outputs) -> Sequence[torch.Tensor]:
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
@@ -78,7 +88,7 @@ def folded_copy(backbone: nn.Module, channels_last: bool) -> nn.Module:
     was_training = backbone.training
     backbone.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), _full_float32_convs():
             expected = _as_list(backbone(images))
             got = _as_list(folded(_nhwc_inputs(None, (images, ))[0]))
     finally:
