@@ -10,8 +10,8 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 from mmrazor_amd.engine import FastFrozenTeacherHook
-from mmrazor_amd.engine.hooks.fast_frozen_teacher_hook import \
-    FastTeacherError
+from mmrazor_amd.engine.hooks.fast_frozen_teacher_hook import (
+    FastTeacherError, folded_copy)
 from test_distill_foundation import build_algorithm
 
 NHWC = torch.channels_last
@@ -156,3 +156,18 @@ def test_a_backbone_that_folding_would_break_is_refused():
 def test_what_cannot_be_sped_up_is_refused_with_the_reason(model, reason):
     with pytest.raises(FastTeacherError, match=reason):
         FastFrozenTeacherHook().before_train(fake_runner(model))
+
+
+def test_the_fold_check_runs_cudnn_convolutions_without_tf32():
+    """With TF32 (torch's default for cuDNN convolutions on recent GPUs)
+    the original and the folded backbone would round differently; the check
+    compares them in full float32 and leaves the setting as it found it."""
+    backbone = Misordered()
+    seen = []
+    backbone.register_forward_pre_hook(
+        lambda *a: seen.append(torch.backends.cudnn.allow_tf32))
+    before = torch.backends.cudnn.allow_tf32
+    with pytest.raises(FastTeacherError):  # (Misordered: checked, refused)
+        folded_copy(backbone, channels_last=False)
+    assert seen == [False]
+    assert torch.backends.cudnn.allow_tf32 == before
