@@ -2,6 +2,8 @@
 
     python scripts/benchmark_cost.py                 # every part, CPU
     python scripts/benchmark_cost.py --device cuda   # the same on a GPU
+    python scripts/benchmark_cost.py --device cuda --part step \\
+        --setting retina --step-batch 2 --step-size 1024 --amp
     python scripts/benchmark_cost.py --part loss --repeats 5
     python scripts/benchmark_cost.py --part profile --setting embedded-short
     python scripts/benchmark_cost.py --profile amd   # op table of one step
