@@ -141,6 +141,9 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         sys.exit('--device cuda: no CUDA device')
+    if (args.amp or args.fast_teacher != 'config') and args.part != 'step':
+        sys.exit('--amp and --fast-teacher apply to part step only '
+                 '(--part step)')
     if args.amp and not args.device.startswith('cuda'):
         sys.exit('--amp: mmengine 0.10.7 runs AmpOptimWrapper on a GPU only '
                  '(--device cuda)')

@@ -46,11 +46,18 @@ def test_a_coco_setting_builds_offline_with_the_hook_and_amp_as_asked(
     this machine has no network); --fast-teacher and --amp edit the config
     as the hook and the train script's --amp would."""
     from mmengine.config import Config
+    from mmengine.runner.checkpoint import CheckpointLoader
     from mmrazor_amd.benchmark.cost.methods import (build_trainable,
                                                     set_fast_teacher,
                                                     setting_configs,
                                                     teacher_mode, use_amp)
     monkeypatch.chdir(ROOT)
+
+    def no_checkpoint(*args, **kwargs):
+        raise AssertionError(f'a checkpoint was loaded: {args}')
+
+    # (a download fails here anyway: this also holds on a networked machine)
+    monkeypatch.setattr(CheckpointLoader, 'load_checkpoint', no_checkpoint)
     configs = setting_configs(Setting.load('retina', ROOT))
     assert list(configs) == ['baseline', 'FGD', 'MGD', 'AMD']
 
@@ -67,6 +74,12 @@ def test_a_coco_setting_builds_offline_with_the_hook_and_amp_as_asked(
     assert 'mmrazor.DistillBalanceHook' in hooks  # the others stay
     set_fast_teacher(cfg, 'off')
     assert teacher_mode(cfg) == 'as built (NCHW, norms apart)'
+    # a hook that the config lists keeps its arguments
+    cfg.custom_hooks.append(
+        dict(type='mmrazor.FastFrozenTeacherHook', channels_last=False))
+    set_fast_teacher(cfg, 'on')
+    assert teacher_mode(cfg) == 'norms folded into convs'
+    set_fast_teacher(cfg, 'off')
     amp = Config.fromfile(configs['AMD'])
     use_amp(amp)
     assert amp.optim_wrapper.type == 'AmpOptimWrapper'
@@ -101,3 +114,21 @@ def test_the_loss_table_has_allocator_columns_only_where_measured():
     assert 'nan' not in ' '.join(lines)
     assert 'allocator peak (MiB)' in [
         line for line in lines if line.startswith('| method')][0]
+
+
+def test_the_step_report_says_how_amp_and_the_teacher_ran():
+    timing = dict(median_s=0.1, ratio_of_medians=1.0, median_paired_ratio=1.0)
+    part = dict(
+        setting='retina', baseline='baseline', batch=2, image_size=1024,
+        warmup=1, repeats=2, configs=dict(baseline='a.py', AMD='b.py'),
+        optimizers=dict(baseline='SGD', AMD='SGD, grad clip 35'),
+        fast_teacher='off', teacher_modes=dict(baseline=None, AMD='as built'),
+        timing=dict(baseline=timing, AMD=timing),
+        loss_scale=dict(AMD=dict(first=65536.0, last=1024.0,
+                                 skipped_steps=6)))
+    text = '\n'.join(report.step_table(part))
+    assert '(SGD; SGD, grad clip 35)' in text
+    assert 'with `FastFrozenTeacherHook` off (`--fast-teacher off`): ' \
+        'AMD: as built.' in text
+    assert 'as in training' not in text
+    assert 'AMD 65536 -> 1024, 6 skipped' in text

@@ -21,7 +21,8 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmrazor_amd.engine import FastFrozenTeacherHook, speed_up_frozen_teacher
-from mmrazor_amd.engine.hooks.fast_frozen_teacher_hook import describe
+from mmrazor_amd.engine.hooks.fast_frozen_teacher_hook import (
+    check_frozen_teacher, describe)
 from mmrazor_amd.models.losses import AMDLoss
 from mmrazor_amd.utils import register_all_modules
 
@@ -233,19 +234,22 @@ FAST_TEACHER_MODES = ('config', 'on', 'off')
 def set_fast_teacher(cfg, mode: str) -> None:
     """``FastFrozenTeacherHook`` in ``cfg.custom_hooks`` as ``mode`` says:
     ``'config'`` leaves the config's hooks as they are, ``'on'`` adds the
-    hook with its defaults where the config has a teacher and no such hook,
-    ``'off'`` removes it."""
+    hook with its defaults where the config has a teacher and no such hook
+    (one the config lists keeps its arguments), ``'off'`` removes it."""
     from mmrazor.registry import HOOKS
     if mode not in FAST_TEACHER_MODES:
         raise ValueError(f'fast teacher mode {mode!r}: one of '
                          f'{FAST_TEACHER_MODES}')
     if mode == 'config' or 'distiller' not in cfg.model:
         return
-    hooks = [
-        hook for hook in cfg.get('custom_hooks') or []
-        if HOOKS.get(hook['type']) is not FastFrozenTeacherHook
+    hooks = list(cfg.get('custom_hooks') or [])
+    listed = [
+        hook for hook in hooks
+        if HOOKS.get(hook['type']) is FastFrozenTeacherHook
     ]
-    if mode == 'on':
+    if mode == 'off':
+        hooks = [hook for hook in hooks if hook not in listed]
+    elif not listed:
         hooks.append(dict(type='mmrazor.FastFrozenTeacherHook'))
     cfg.custom_hooks = hooks
 
@@ -295,9 +299,11 @@ def build_trainable(cfg, device: str):
         model = MODELS.build(model_cfg)
     teacher = getattr(model, 'teacher', None)
     if teacher is not None:
-        # what MMRazor does once it has loaded a teacher checkpoint: the
-        # teacher keeps its random weights instead of its init_cfg (a teacher
-        # given by ``cfg_path`` would load its ImageNet backbone)
+        # what MMRazor does once it has loaded a teacher checkpoint: every
+        # teacher keeps the random weights of its constructors instead of
+        # running its init_cfg (a teacher given by ``cfg_path`` would load
+        # its ImageNet backbone; the others would get mmdet's init schemes,
+        # which change no timing)
         teacher._is_init = True
     logger = MMLogger.get_current_instance()
     level = logger.level
@@ -308,7 +314,8 @@ def build_trainable(cfg, device: str):
         logger.setLevel(level)
     model.to(device)
     hook = fast_teacher_hook(cfg)
-    if hook:  # what the hook does in training
+    if hook:  # what the hook does in training, with its checks
+        check_frozen_teacher(model)
         speed_up_frozen_teacher(model.teacher, hook.fuse_conv_bn,
                                 hook.channels_last)
     model.train()

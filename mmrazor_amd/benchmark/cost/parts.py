@@ -83,6 +83,7 @@ def run_step_part(setting, device: str, batch: int, size: int, warmup: int,
     baseline = next(iter(configs))
     data = demo_batch(batch, size, device)
     runners, log_vars, optimizers, modes = {}, {}, {}, {}
+    first_vars, scales = {}, {}  # scales: AMP's loss scale before each step
     for name, path in configs.items():
         cfg = Config.fromfile(path)
         set_fast_teacher(cfg, fast_teacher)
@@ -93,7 +94,11 @@ def run_step_part(setting, device: str, batch: int, size: int, warmup: int,
         modes[name] = teacher_mode(cfg)
 
         def step(model=model, optim_wrapper=optim_wrapper, name=name):
+            scaler = getattr(optim_wrapper, 'loss_scaler', None)
+            if scaler is not None:
+                scales.setdefault(name, []).append(float(scaler.get_scale()))
             log_vars[name] = model.train_step(data, optim_wrapper)
+            first_vars.setdefault(name, log_vars[name])
 
         runners[name] = step
     times = interleaved(runners, warmup, repeats, device)
@@ -112,11 +117,22 @@ def run_step_part(setting, device: str, batch: int, size: int, warmup: int,
         timing=summary(times, baseline))
     if 'AMD' in times and 'MGD' in times:
         result['amd_over_mgd'] = paired_ratios(times['AMD'], times['MGD'])
-    result['last_losses'] = {
-        name: {k: float(torch.as_tensor(v).detach())
-               for k, v in values.items()}
-        for name, values in log_vars.items()
-    }
+    for key, values in (('first_losses', first_vars),
+                        ('last_losses', log_vars)):
+        result[key] = {
+            name: {k: float(torch.as_tensor(v).detach())
+                   for k, v in logged.items()}
+            for name, logged in values.items()
+        }
+    if scales:
+        # the dynamic loss scale halves after a step whose gradients
+        # overflowed, and that step does not update the weights
+        result['loss_scale'] = {
+            name: dict(first=history[0], last=history[-1],
+                       skipped_steps=sum(b < a for a, b in
+                                         zip(history, history[1:])))
+            for name, history in scales.items()
+        }
     _print_timing('step', result['timing'], baseline, '.0f')
     return result
 

@@ -127,17 +127,17 @@ def teacher_sentence(modes: Dict[str, Optional[str]],
             groups.setdefault(mode, []).append(name)
     if not groups:
         return ''
-    source = 'of the configs' if forced in (None, 'config') else \
-        f'set {forced} for every distillation config by `--fast-teacher`'
-    return f'The teacher ran as in training (`FastFrozenTeacherHook` ' \
-        f'{source}): ' + '; '.join(
+    how = 'as in training (`FastFrozenTeacherHook` of the configs)' \
+        if forced in (None, 'config') else \
+        f'with `FastFrozenTeacherHook` {forced} (`--fast-teacher {forced}`)'
+    return f'The teacher ran {how}: ' + '; '.join(
             f'{", ".join(names)}: {mode}' for mode, names in groups.items()
         ) + '.'
 
 
 def step_table(part: Dict) -> List[str]:
     baseline = part['baseline']
-    optimizers = ', '.join(sorted(set(part['optimizers'].values())))
+    optimizers = '; '.join(sorted(set(part['optimizers'].values())))
     lines = [
         f'## (b) One full training step, setting `{part["setting"]}`', '',
         f'`model.train_step(batch, optim_wrapper)`, batch {part["batch"]} of '
@@ -158,6 +158,16 @@ def step_table(part: Dict) -> List[str]:
         'method', 'config', 'median step (ms)', f'/ {baseline} (medians)',
         f'/ {baseline} (median of per-round ratios)'
     ], rows, numeric_from=2)
+    scale = part.get('loss_scale')
+    if scale:
+        lines += [
+            '', 'AMP\'s dynamic loss scale over the steps (a step whose '
+            'gradients overflow is skipped and halves the scale; the last '
+            'step\'s scale is not counted): ' + '; '.join(
+                f'{name} {s["first"]:g} -> {s["last"]:g}, '
+                f'{s["skipped_steps"]} skipped' for name, s in scale.items())
+            + '.'
+        ]
     ratio = part.get('amd_over_mgd')
     if ratio:
         lines += [

@@ -57,8 +57,9 @@ def _nhwc_inputs(module, args):
 def _full_float32_convs():
     """cuDNN convolutions in full float32 for the fold check: with TF32
     (torch's default for cuDNN convs on Ampere and later GPUs) the original
-    and the folded backbone round differently, by ~1e-3 of a deep
-    backbone's output, which would blur the check for a wrong pairing."""
+    and the folded backbone round their products to 10 mantissa bits
+    instead of 23, so they may differ by more than float32 rounding, which
+    would blur the check for a wrong pairing."""
     cudnn = torch.backends.cudnn
     return cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark,
                        deterministic=cudnn.deterministic, allow_tf32=False)
@@ -136,6 +137,17 @@ def speed_up_frozen_teacher(teacher: nn.Module,
     return teacher
 
 
+def check_frozen_teacher(algorithm: nn.Module) -> None:
+    """Raise :class:`FastTeacherError` unless ``algorithm``'s teacher is
+    frozen with its norms in eval mode."""
+    if getattr(algorithm, 'teacher_trainable', False) or not getattr(
+            algorithm, 'teacher_norm_eval', True):
+        raise FastTeacherError(
+            'FastFrozenTeacherHook needs a frozen teacher with its norms '
+            'in eval mode (teacher_trainable=False, teacher_norm_eval='
+            'True); this algorithm trains or normalises it')
+
+
 @HOOKS.register_module()
 class FastFrozenTeacherHook(Hook):
     """Speed up the frozen teacher of a distillation algorithm (see the
@@ -165,12 +177,7 @@ class FastFrozenTeacherHook(Hook):
                 'FastFrozenTeacherHook needs a distillation algorithm with a '
                 f'teacher; {type(model).__name__} has none. Remove the hook '
                 'from custom_hooks of a plain detector config.')
-        if getattr(model, 'teacher_trainable', False) or not getattr(
-                model, 'teacher_norm_eval', True):
-            raise FastTeacherError(
-                'FastFrozenTeacherHook needs a frozen teacher with its norms '
-                'in eval mode (teacher_trainable=False, teacher_norm_eval='
-                'True); this algorithm trains or normalises it')
+        check_frozen_teacher(model)
         if getattr(teacher, _DONE, False):
             return
         speed_up_frozen_teacher(teacher, self.fuse_conv_bn,
