@@ -216,6 +216,13 @@ def drop_checkpoints(cfg) -> None:
         drop_checkpoints(child)
 
 
+def _is_fast_teacher_hook(hook) -> bool:
+    """Whether a ``custom_hooks`` entry is a ``FastFrozenTeacherHook``
+    (with or without its scope prefix)."""
+    from mmrazor.registry import HOOKS
+    return HOOKS.get(hook['type']) is FastFrozenTeacherHook
+
+
 def fast_teacher_hook(cfg):
     """The config's ``FastFrozenTeacherHook``, built as the runner builds
     it, or None where the config has no such hook or no teacher."""
@@ -223,7 +230,7 @@ def fast_teacher_hook(cfg):
     if 'distiller' not in cfg.model:
         return None
     for hook in cfg.get('custom_hooks') or []:
-        if HOOKS.get(hook['type']) is FastFrozenTeacherHook:
+        if _is_fast_teacher_hook(hook):
             return HOOKS.build(hook)
     return None
 
@@ -236,17 +243,13 @@ def set_fast_teacher(cfg, mode: str) -> None:
     ``'config'`` leaves the config's hooks as they are, ``'on'`` adds the
     hook with its defaults where the config has a teacher and no such hook
     (one the config lists keeps its arguments), ``'off'`` removes it."""
-    from mmrazor.registry import HOOKS
     if mode not in FAST_TEACHER_MODES:
         raise ValueError(f'fast teacher mode {mode!r}: one of '
                          f'{FAST_TEACHER_MODES}')
     if mode == 'config' or 'distiller' not in cfg.model:
         return
     hooks = list(cfg.get('custom_hooks') or [])
-    listed = [
-        hook for hook in hooks
-        if HOOKS.get(hook['type']) is FastFrozenTeacherHook
-    ]
+    listed = [hook for hook in hooks if _is_fast_teacher_hook(hook)]
     if mode == 'off':
         hooks = [hook for hook in hooks if hook not in listed]
     elif not listed:
