@@ -17,12 +17,14 @@ imports:
   with yapf once per process (``mmrazor_amd/compat/config_text.py``).
 * ``mmengine.dist.utils`` and ``mmengine.runner.runner`` (after they
   execute): let ``--launcher pytorch`` run on hosts without CUDA
-  (``mmrazor_amd/compat/distributed.py``).
+  (``mmrazor_amd/compat/distributed.py``); let ``None`` remove any named
+  default hook (``mmrazor_amd/compat/default_hooks.py``).
 
 The compat modules are executed from their files inside the ``mmrazor_amd``
 package without executing ``mmrazor_amd/__init__.py``, which imports MMRazor
 itself. Processes that never import either target pay for one string lookup
-per import.
+per import. The hook also ignores setuptools' ``pkg_resources is deprecated``
+warning, which the upstream stack would print first in every command.
 """
 import importlib.util
 import os
@@ -64,6 +66,11 @@ def _before_mmrazor():
     _apply('distributed', 'fix_mmrazor_tool_argv')()
 
 
+def _after_runner():
+    _apply('distributed', 'patch_runner_wrapper')()
+    _apply('default_hooks')()
+
+
 class _RunAfterLoader:
     """Loader wrapper that runs ``callback`` once the module has executed."""
 
@@ -90,8 +97,7 @@ class _CompatFinder:
         self.after = {
             'mmengine.runner.checkpoint': _apply('checkpoint'),
             'mmengine.dist.utils': _apply('distributed', 'patch_init_dist'),
-            'mmengine.runner.runner': _apply('distributed',
-                                             'patch_runner_wrapper'),
+            'mmengine.runner.runner': _after_runner,
             'mmengine.config.config': _apply('config_text'),
         }
 
@@ -118,9 +124,21 @@ class _CompatFinder:
         return None
 
 
+def _silence_pkg_resources_warning():
+    """setuptools >= 80.9 warns ``pkg_resources is deprecated as an API``
+    whenever it is imported, and openmim, mmengine and mmcv import it: the
+    first line of every ``mim`` command and training log. Only that one
+    warning is ignored; every other stays as Python's filters say."""
+    import warnings
+    warnings.filterwarnings(
+        'ignore', message='pkg_resources is deprecated as an API',
+        category=UserWarning)
+
+
 def install():
     if os.environ.get(_DISABLE_ENV):
         return
+    _silence_pkg_resources_warning()
     if any(isinstance(f, _CompatFinder) for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _CompatFinder())

@@ -1,8 +1,13 @@
-"""Generate the embedded COCO-format dataset (mmrazor_amd.tools.generate_data).
+"""Generate the synthetic COCO-format detection benchmark.
 
-    python scripts/generate_data.py --out data/synthetic_coco [--num-train N]
+    python scripts/generate_data.py --out data/synthetic_coco \
+        [--num-train N --num-holdout N --num-val N --image-size S --seed K \
+         --workers W --overwrite --scene max_objects=12 p_empty=0.1]
+
+The command is ``mmrazor_amd_bench.commands.generate_data``; its docstring says
+more.
 """
-from mmrazor_amd.tools.generate_data import main
+from mmrazor_amd_bench.commands.generate_data import main
 
 if __name__ == '__main__':
     main()

@@ -75,7 +75,7 @@ def python():
 @pytest.fixture(scope='session')
 def synthetic_tiny(tmp_path_factory):
     """16 training and 4 validation images of the embedded generator."""
-    from mmrazor_amd.datagen import generate_dataset
+    from mmrazor_amd_bench.datagen import generate_dataset
     root = str(tmp_path_factory.mktemp('synthetic_tiny'))
     generate_dataset(root, num_train=16, num_val=4, num_holdout=4, workers=1)
     return root

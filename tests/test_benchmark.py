@@ -8,9 +8,9 @@ import os.path as osp
 import pytest
 
 from conftest import CONFIGS, ROOT, run_script
-from mmrazor_amd.benchmark import runs
-from mmrazor_amd.benchmark.plan import AMD_LOSS, Planner, flatten_options
-from mmrazor_amd.benchmark.setting import (Setting, SettingError,
+from mmrazor_amd_bench.benchmark import runs
+from mmrazor_amd_bench.benchmark.plan import AMD_LOSS, Planner, flatten_options
+from mmrazor_amd_bench.benchmark.setting import (Setting, SettingError,
                                            schedule_options)
 
 TINY = osp.join(CONFIGS, 'benchmark_tiny.py')
@@ -19,7 +19,7 @@ TINY = osp.join(CONFIGS, 'benchmark_tiny.py')
 def test_a_student_stops_when_its_restored_teacher_has_no_weights(tmp_path):
     """The teacher run is done (restored) but teacher.pth is missing: the
     benchmark names the cause instead of training on another teacher."""
-    from mmrazor_amd.benchmark.benchmark import Benchmark
+    from mmrazor_amd_bench.benchmark.benchmark import Benchmark
     setting = Setting.load(TINY, ROOT)
     bench = Benchmark(setting, str(tmp_path / 'out'),
                       work_dir=str(tmp_path / 'work'))
@@ -32,7 +32,7 @@ def test_command_line_paths_are_kept_relative_to_the_checkout(tmp_path,
                                                              monkeypatch):
     """repo_path(): a path typed from any directory names the same place;
     inside the repository it becomes relative to it, outside it absolute."""
-    from mmrazor_amd.benchmark.setting import repo_path
+    from mmrazor_amd_bench.benchmark.setting import repo_path
     repo = tmp_path / 'checkout'
     (repo / 'work_dirs').mkdir(parents=True)
     monkeypatch.chdir(repo / 'work_dirs')
@@ -51,6 +51,22 @@ def test_progress_is_counted_over_all_epochs():
     assert runs.progress(runs._PROGRESS.search(line), 4) == (290, 1000)
     line = '11/21 04:50:01 - mmengine - INFO - Epoch(test) [ 20/63]    eta'
     assert runs.progress(runs._PROGRESS.search(line), None) == (20, 63)
+
+
+def test_progress_rate_counts_from_the_first_log_line():
+    """A run's first log line reports 20 (or, resumed, 1020) iterations
+    done at once: the bar's rate must not count them as done in no time."""
+    from tqdm import tqdm
+    clock = [100.0]
+    bar = tqdm(total=1, disable=False, file=open(os.devnull, 'w'))
+    bar._time = lambda: clock[0]
+    bar.start_t = bar.last_print_t = clock[0]
+    runs.advance(bar, 1020, 2000)
+    assert bar.format_dict['rate'] is None  # nothing measured yet
+    clock[0] += 10.0
+    runs.advance(bar, 1060, 2000)
+    assert bar.format_dict['rate'] == pytest.approx(40 / 10.0)
+    bar.close()
 
 
 def test_overrides_flatten_to_cfg_options_delete_first():
@@ -74,23 +90,23 @@ def test_runs_of_a_setting_carry_seed_teacher_weights_and_data(tmp_path):
     assert f'model.architecture.neck.init_cfg.checkpoint={teacher}' in options
     assert ('model.architecture.bbox_head.init_cfg.checkpoint='
             f'{teacher}') in options
-    assert 'custom_hooks.2.target_ratio=2.0' in options
-    assert 'custom_hooks.2.calibration_iters=1' in options
+    assert 'default_hooks.distill_balance.target_ratio=2.0' in options
+    assert 'default_hooks.distill_balance.calibration_iters=1' in options
     root = setting.data_root
     assert f'test_evaluator.ann_file={root}instances_val.json' in options
     assert f'val_evaluator.ann_file={root}instances_holdout.json' in options
     assert amd.eval_split == 'test' and amd.package == 'mmrazor'
 
     control = planner.control(3)
-    assert 'custom_hooks.2.scale=0.0' in control.options
-    assert 'custom_hooks.2.target_ratio=None' in control.options
+    assert 'default_hooks.distill_balance.scale=0.0' in control.options
+    assert 'default_hooks.distill_balance.target_ratio=None' in control.options
     selection = planner.selection('MGD', 0.5)
     assert selection.eval_split == 'holdout'
     assert (f'test_evaluator.ann_file={root}instances_holdout.json'
             in selection.options)
     baseline = planner.baseline(3)
     assert baseline.package == 'mmdet'
-    assert not any('teacher' in o or 'custom_hooks' in o
+    assert not any('teacher' in o or 'hooks' in o
                    for o in baseline.cfg_options())
     ablation = planner.ablation('AMD w/o Ada-Channel', 1)
     assert f'{AMD_LOSS}.clue=None' in ablation.options
@@ -194,7 +210,7 @@ def test_dry_run_prints_distributed_commands_and_touches_nothing(
     assert len(tests) == len(trains) + 1  # the zoo teacher: test only
     for label in ('baseline', 'control', 'fgd', 'mgd', 'amd'):
         assert any(f'/methods/{label}/seed0 ' in c for c in trains), label
-    assert any('custom_hooks.2.scale=0.0' in c for c in trains)
+    assert any('default_hooks.distill_balance.scale=0.0' in c for c in trains)
     # a path typed inside the checkout is kept relative to it (results store
     # it; they restore elsewhere), one outside it is absolute
     assert all('data_root=data/coco/ ' in c for c in commands)

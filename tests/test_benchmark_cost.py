@@ -2,10 +2,10 @@
 (one step per model, no timing assertions)."""
 import torch
 from conftest import ROOT
-from mmrazor_amd.benchmark.cost import report
-from mmrazor_amd.benchmark.cost.methods import LOSS_METHODS
-from mmrazor_amd.benchmark.cost.stages import STAGES, run_profile_part
-from mmrazor_amd.benchmark.setting import Setting
+from mmrazor_amd_bench.benchmark.cost import report
+from mmrazor_amd_bench.benchmark.cost.methods import LOSS_METHODS
+from mmrazor_amd_bench.benchmark.cost.stages import STAGES, run_profile_part
+from mmrazor_amd_bench.benchmark.setting import Setting
 
 
 def test_the_profile_has_a_row_per_stage_and_a_column_per_method(
@@ -47,7 +47,7 @@ def test_a_coco_setting_builds_offline_with_the_hook_and_amp_as_asked(
     as the hook and the train script's --amp would."""
     from mmengine.config import Config
     from mmengine.runner.checkpoint import CheckpointLoader
-    from mmrazor_amd.benchmark.cost.methods import (build_trainable,
+    from mmrazor_amd_bench.benchmark.cost.methods import (build_trainable,
                                                     set_fast_teacher,
                                                     setting_configs,
                                                     teacher_mode, use_amp)
@@ -69,14 +69,15 @@ def test_a_coco_setting_builds_offline_with_the_hook_and_amp_as_asked(
     assert teacher_mode(cfg) == 'as built (NCHW, norms apart)'
     set_fast_teacher(cfg, 'on')
     assert teacher_mode(cfg) == 'norms folded into convs, NHWC'
-    hooks = [hook['type'] for hook in cfg.custom_hooks]
-    assert hooks.count('mmrazor.FastFrozenTeacherHook') == 1
-    assert 'mmrazor.DistillBalanceHook' in hooks  # the others stay
+    assert cfg.default_hooks.fast_teacher.type == \
+        'mmrazor.FastFrozenTeacherHook'
+    assert cfg.default_hooks.distill_balance  # the others stay
     set_fast_teacher(cfg, 'off')
+    assert 'fast_teacher' not in cfg.default_hooks
     assert teacher_mode(cfg) == 'as built (NCHW, norms apart)'
     # a hook that the config lists keeps its arguments
-    cfg.custom_hooks.append(
-        dict(type='mmrazor.FastFrozenTeacherHook', channels_last=False))
+    cfg.default_hooks.fast_teacher = dict(
+        type='mmrazor.FastFrozenTeacherHook', channels_last=False)
     set_fast_teacher(cfg, 'on')
     assert teacher_mode(cfg) == 'norms folded into convs'
     set_fast_teacher(cfg, 'off')

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from mmrazor_amd.benchmark import report, runs
+from mmrazor_amd_bench.benchmark import report, runs
 
 
 def result(label, seed, value, group='methods'):
@@ -80,7 +80,7 @@ def test_the_phi_sweep_is_paired_with_amd_and_the_control_by_seed():
 def test_hidden_shares_are_measured_again_when_a_new_phi_finished():
     """The report is rewritten after each run of a benchmark; a share
     measured when only phi 0.5 had finished must not stand for phi 2."""
-    from mmrazor_amd.benchmark.publish import phis_to_measure
+    from mmrazor_amd_bench.benchmark.publish import phis_to_measure
     assert phis_to_measure(None, [], 1.0) == []
     assert phis_to_measure(None, [0.5], 1.0) == [0.5, 1.0]
     measured = {0.5: 0.9, 1.0: 0.4}
@@ -92,7 +92,7 @@ def test_hidden_shares_are_measured_again_when_a_new_phi_finished():
 def test_the_teacher_student_gap_names_the_reference_students():
     """Against the baseline and the control when the table has them, else
     against every student row (mean over seeds, in mAP %)."""
-    from mmrazor_amd.benchmark.publish import _gap_line
+    from mmrazor_amd_bench.benchmark.publish import _gap_line
     teacher = [result('teacher', 0, 0.60, group='teacher')]
     amd = [result('AMD', 0, 0.44), result('AMD', 1, 0.45)]
     control = [result('control', 0, 0.40), result('control', 1, 0.41)]
@@ -110,7 +110,7 @@ def test_the_best_holdout_ratio_is_chosen_ties_nearest_one():
 
 
 def test_the_time_line_names_every_machine_when_runs_were_merged():
-    from mmrazor_amd.benchmark.publish import timing_line
+    from mmrazor_amd_bench.benchmark.publish import timing_line
 
     def row(group, machine=None):
         row = dict(group=group, train_seconds=1800.0, eval_seconds=0.0)
@@ -134,7 +134,7 @@ def test_a_report_keeps_the_stored_training_summary_when_logs_are_gone(
         tmp_path):
     """metrics.json alone (the logs deleted) still reports its curve; where
     the logs exist, the summary is read again from them."""
-    from mmrazor_amd.benchmark.publish import _result
+    from mmrazor_amd_bench.benchmark.publish import _result
     run = runs.Run(name='AMD seed 0', package='mmrazor', label='AMD',
                    group='methods', seed=0,
                    config='c.py', work_dir=str(tmp_path))
@@ -162,7 +162,7 @@ def test_restored_runs_are_reused_and_a_teacher_is_not_mixed(tmp_path,
     trained (done, and it passes the reuse check); a work dir that holds
     another teacher is refused, and restore_teacher() puts a committed
     teacher and its record in place."""
-    from mmrazor_amd.benchmark.restore import restore_runs, restore_teacher
+    from mmrazor_amd_bench.benchmark.restore import restore_runs, restore_teacher
     monkeypatch.chdir(tmp_path)
     student = dict(result('AMD', 1, 0.45), name='AMD seed 1',
                    checkpoint='work/methods/amd/seed1/final.pth',

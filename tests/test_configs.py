@@ -79,7 +79,7 @@ def test_config_builds_and_trains_one_step(path, no_downloads):
     cfg, model = build(path)
     assert type(model).__name__ == 'FpnTeacherDistill'
     if 'synthetic' in path:  # the embedded setting's locally trained teacher
-        assert cfg.teacher_ckpt == 'work_dirs/embedded-demo/teacher.pth'
+        assert cfg.teacher_ckpt == 'results/embedded-long/teacher/teacher.pth'
     else:  # OpenMMLab URLs, not fetched here
         assert cfg.teacher_ckpt.startswith('https://download.openmmlab.com/')
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -107,8 +107,14 @@ def test_config_builds_and_trains_one_step(path, no_downloads):
     assert not any(p.requires_grad for p in model.teacher.parameters())
     assert all(not m.training for m in model.teacher.modules()
                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
-    # every distillation config logs (and may calibrate) the loss balance
-    assert cfg.custom_hooks[2].type == 'mmrazor.DistillBalanceHook'
+    # every distillation config names its hooks: they log (and may
+    # calibrate) the loss balance, check the teacher, keep the generators
+    assert cfg.default_hooks.distill_balance.type == \
+        'mmrazor.DistillBalanceHook'
+    assert cfg.default_hooks.teacher_checkpoint.type == \
+        'mmrazor.TeacherCheckpointHook'
+    assert cfg.default_hooks.rng_state.type == 'mmrazor.RNGStateHook'
+    assert cfg.default_hooks.logger.type == 'LoggerHook'  # mmdet's stay
 
 
 def test_one_stage_students_inherit_the_teachers_neck_and_head():

@@ -1,5 +1,5 @@
 """Tests of the synthetic COCO-format detection benchmark generator
-(:mod:`mmrazor_amd.datagen`)."""
+(:mod:`mmrazor_amd_bench.datagen`)."""
 import json
 import os
 import os.path as osp
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import mmrazor_amd  # noqa: F401  (torch-2 compat patches, registries)
-from mmrazor_amd.datagen import (CLASSES, DEFAULT_IMAGE_SIZE, SceneParams,
+from mmrazor_amd_bench.datagen import (CLASSES, DEFAULT_IMAGE_SIZE, SceneParams,
                                  area_bin, generate_dataset, render_image)
 
 NUM_TRAIN, NUM_VAL = 60, 40
@@ -50,6 +50,35 @@ def _json_bytes(root):
 # --------------------------------------------------------------------------
 # determinism
 # --------------------------------------------------------------------------
+# The images the committed teacher (results/embedded-long/teacher) was
+# trained and scored on, as the embedded settings generate them (seed 0,
+# 160 px): sha256 of the RGB pixels of the first and last training image,
+# the last holdout image (after the training images in train/) and the
+# first and last test image. The demo checks the teacher's score on data
+# generated here; these pin the generator itself, so that a change of it,
+# of OpenCV's drawing or of numpy's random streams is caught in CI.
+COMMITTED_DATA = {
+    ('train', 0):
+    '45927a249bb62b702b59eb43142ee68d2529f5360a34fa7a17e1707a695106b9',
+    ('train', 1999):
+    'ab9a8c8a6039f3725192eeb4b6d48b7dffb6d472e619b2064a5c39b16a950a30',
+    ('train', 2399):
+    '8e7fd76bdc4dc033e2139bc27b49ffe05d786429ee0a57748d15daddd077c2b4',
+    ('val', 0):
+    '14847e22d13f92abba77fada0c2c29cb9121b0602facf0abfaef7cbcf48c0f30',
+    ('val', 499):
+    'b30e465f385bc3571245e64ce388e48e7865f745ac1d78f3d436470cafa396d6',
+}
+
+
+@pytest.mark.parametrize('split,index', sorted(COMMITTED_DATA))
+def test_the_committed_teachers_images_are_generated_again(split, index):
+    import hashlib
+    image, _ = render_image(0, split, index, 160)
+    digest = hashlib.sha256(np.ascontiguousarray(image).tobytes())
+    assert digest.hexdigest() == COMMITTED_DATA[split, index]
+
+
 def test_determinism(tmp_path):
     kw = dict(num_train=6, num_val=4, num_holdout=0,
               image_size=DEFAULT_IMAGE_SIZE)
@@ -277,7 +306,7 @@ def test_skip_and_overwrite(tmp_path):
 
 
 def test_cli(tmp_path, capsys):
-    from mmrazor_amd.tools.generate_data import main
+    from mmrazor_amd_bench.commands.generate_data import main
     out = str(tmp_path / 'cli')
     summary = main(['--out', out, '--num-train', '3', '--num-val', '2',
                     '--num-holdout', '1', '--seed', '5',

@@ -14,7 +14,7 @@ import torch
 
 from conftest import tiny_train_command, tiny_train_env
 
-HOOK = 'custom_hooks.2'  # distill_hooks (2) + DistillBalanceHook
+HOOK = 'default_hooks.distill_balance'
 AMD_WEIGHT = 2e-5  # loss_weight of configs/distill/amd/_base_/amd_fpn.py
 
 

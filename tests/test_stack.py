@@ -62,6 +62,30 @@ def test_without_the_hook_mmrazor_does_not_import():
         result.stderr or 'utils' in result.stderr
 
 
+PKG_RESOURCES_WARNING = 'pkg_resources is deprecated as an API'
+# what a command of the stack imports first, then a warning of another kind
+WARNS = ('import warnings, pkg_resources\n'
+         'warnings.warn("another warning", UserWarning)\n')
+
+
+def test_the_hook_silences_the_pkg_resources_warning_and_no_other():
+    result = subprocess.run([sys.executable, '-c', WARNS],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert PKG_RESOURCES_WARNING not in result.stderr
+    assert 'another warning' in result.stderr
+
+
+def test_without_the_hook_setuptools_warns():
+    """Guards the premise of the test above: this setuptools warns."""
+    result = subprocess.run(
+        [sys.executable, '-c', WARNS], capture_output=True, text=True,
+        env={**os.environ, 'MMRAZOR_AMD_NO_HOOK': '1'}, timeout=300)
+    if PKG_RESOURCES_WARNING not in result.stderr:
+        pytest.skip('this setuptools does not warn on import pkg_resources')
+    assert 'another warning' in result.stderr
+
+
 def test_hook_loads_nothing_heavy_in_processes_without_mmrazor():
     out = _run('import sys, json\n'
                'heavy = [m for m in sys.modules if m.split(".")[0] in '

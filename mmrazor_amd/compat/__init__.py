@@ -4,7 +4,8 @@ See ``torch2.py`` (MMRazor 1.0.0 import), ``checkpoint.py`` (mmengine
 checkpoints under ``weights_only``, atomic writes), ``distributed.py``
 (``--launcher pytorch`` with torch 2.x launchers and without CUDA) and
 ``config_text.py`` (a config's text formatted once per process, not at
-every checkpoint save). They are normally applied by the start-up hook
+every checkpoint save) and ``default_hooks.py`` (``None`` removes any named
+default hook). They are normally applied by the start-up hook
 ``_mmrazor_amd_hook.py``, which executes them as private modules
 (``_mmrazor_amd_compat_<name>``) before this package can be imported;
 this package then adopts those modules, so that there is one copy of each
@@ -37,6 +38,9 @@ def apply_all() -> None:
     _adopt('distributed')
     from . import distributed
     distributed.apply()
+    _adopt('default_hooks')
+    from . import default_hooks
+    default_hooks.apply()
     import mmengine.config.config  # noqa: F401
     _adopt('config_text')
     from . import config_text

@@ -3,7 +3,8 @@
 # generated images (data_root given on the command line), no validation, the
 # main process loads the data (its random generators are the ones
 # RNGStateHook checkpoints), the distillation weights of the config at scale
-# 1 (tests calibrate with custom_hooks.2.* options), and
+# 1 (tests calibrate with default_hooks.distill_balance.* options), the
+# teacher as it is (no fast_teacher), and
 # tests/probe_hooks.py records losses and final weights per rank.
 _base_ = [
     '../../configs/distill/{{$DISTILL_METHOD:amd}}/'
@@ -11,10 +12,7 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmrazor_amd', 'probe_hooks'],
                       allow_failed_imports=False)
-custom_hooks = _base_.distill_hooks + [
-    dict(type='mmrazor.DistillBalanceHook'),
-    dict(type='mmrazor.ProbeHook'),
-]
+custom_hooks = [dict(type='mmrazor.ProbeHook')]
 
 model = dict(
     teacher_ckpt=None,
@@ -32,5 +30,7 @@ param_scheduler = [
          milestones=[2], gamma=0.1)
 ]
 default_hooks = dict(
+    distill_balance=dict(_delete_=True, type='mmrazor.DistillBalanceHook'),
+    fast_teacher=None,
     logger=dict(type='LoggerHook', interval=1),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))

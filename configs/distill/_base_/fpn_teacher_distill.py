@@ -36,16 +36,22 @@ distill_val_cfg = dict(
 # MGD's gradient clipping, merged into the detector's optimizer wrapper
 distill_optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
 
-# Stop when model.teacher_ckpt does not fit the teacher's backbone and neck
-# (MMRazor only logs it); keep the random generators in checkpoints so that
-# --resume continues the run exactly.
-distill_hooks = [
-    dict(type='mmrazor.TeacherCheckpointHook'),
-    dict(type='mmrazor.RNGStateHook'),
-]
-# Log the raw and weighted distillation losses against the detection loss;
-# `target_ratio=1.0` would calibrate the weights on the first iterations
-# (docs/method.md, "Loss balance").
-custom_hooks = distill_hooks + [dict(type='mmrazor.DistillBalanceHook')]
+# The distillation hooks, named in `default_hooks` (as mmdet names its
+# `visualization` hook there), so that a run changes one by name whatever
+# other hooks a config lists, e.g.
+#   --cfg-options default_hooks.distill_balance.target_ratio=1.0
+# `teacher_checkpoint` stops when model.teacher_ckpt does not fit the
+# teacher's backbone and neck (MMRazor only logs it); `rng_state` keeps the
+# random generators in checkpoints so that --resume continues the run
+# exactly; `distill_balance` logs the raw and weighted distillation losses
+# against the detection loss, and with `target_ratio=1.0` calibrates the
+# weights on the first iterations (docs/loss_balance.md); `scale=0.0` is
+# the control. A setting base merges them into its detector's hooks with
+# `default_hooks = _base_.distill_default_hooks` (mmengine forbids a key
+# that two bases of one file both define).
+distill_default_hooks = dict(
+    teacher_checkpoint=dict(type='mmrazor.TeacherCheckpointHook'),
+    rng_state=dict(type='mmrazor.RNGStateHook'),
+    distill_balance=dict(type='mmrazor.DistillBalanceHook'))
 
 find_unused_parameters = True

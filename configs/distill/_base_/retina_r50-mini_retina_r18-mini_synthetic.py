@@ -1,14 +1,16 @@
 # The embedded setting: the paper's RetinaNet setting at CPU size, on the
-# generated dataset. Teacher: half-width ResNet-50 RetinaNet trained by
-# `make demo` or the benchmark (scripts/benchmark.py --setting NAME writes
-# work_dirs/NAME/teacher.pth); student: half-width ResNet-18 RetinaNet.
+# generated dataset. Teacher: half-width ResNet-50 RetinaNet, by default the
+# committed converged one (a benchmark setting that trains its own points
+# the runs at work_dirs/NAME/teacher.pth); student: half-width ResNet-18
+# RetinaNet.
 # Methods add their losses on top, exactly as on the COCO settings.
 _base_ = [
     '../../embedded/retinanet_r18-mini_fpn_synthetic.py',
     './fpn_teacher_distill.py'
 ]
 
-teacher_ckpt = 'work_dirs/embedded-demo/teacher.pth'  # by `make demo`
+# the committed converged teacher (results/embedded-long/teacher)
+teacher_ckpt = 'results/embedded-long/teacher/teacher.pth'
 
 # As on COCO, the student starts from the teacher's head and from what of
 # its neck has the student's shapes: the FPN output convs of P3-P5 and P7.
@@ -37,9 +39,8 @@ val_cfg = _base_.distill_val_cfg
 # On a CPU the frozen teacher's forward is about a third of a distilled
 # step; with its norms folded into its convs and in channels-last memory
 # format it runs faster and gives the same features up to float rounding
-# (README, "What AMD costs"). The balance hook stays third: the benchmark
-# sets `custom_hooks.2.*`.
-custom_hooks = _base_.distill_hooks + [
-    dict(type='mmrazor.DistillBalanceHook', target_ratio=1.0),
-    dict(type='mmrazor.FastFrozenTeacherHook'),
-]
+# (docs/cost.md); `default_hooks.fast_teacher=None` turns it off.
+default_hooks = dict(
+    _base_.distill_default_hooks,
+    distill_balance=dict(type='mmrazor.DistillBalanceHook', target_ratio=1.0),
+    fast_teacher=dict(type='mmrazor.FastFrozenTeacherHook'))

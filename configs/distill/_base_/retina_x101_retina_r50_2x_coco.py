@@ -20,3 +20,4 @@ model = dict(
     teacher_ckpt=teacher_ckpt)
 val_cfg = _base_.distill_val_cfg
 optim_wrapper = _base_.distill_optim_wrapper
+default_hooks = _base_.distill_default_hooks

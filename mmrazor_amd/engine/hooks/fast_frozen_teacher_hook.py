@@ -153,7 +153,8 @@ class FastFrozenTeacherHook(Hook):
     """Speed up the frozen teacher of a distillation algorithm (see the
     module's docstring). In a config::
 
-        custom_hooks = [..., dict(type='mmrazor.FastFrozenTeacherHook')]
+        default_hooks = dict(
+            fast_teacher=dict(type='mmrazor.FastFrozenTeacherHook'))
 
     Args:
         fuse_conv_bn (bool): run the backbone as a copy with its norms
@@ -176,7 +177,8 @@ class FastFrozenTeacherHook(Hook):
             raise FastTeacherError(
                 'FastFrozenTeacherHook needs a distillation algorithm with a '
                 f'teacher; {type(model).__name__} has none. Remove the hook '
-                'from custom_hooks of a plain detector config.')
+                'from the hooks of a plain detector config '
+                '(default_hooks.fast_teacher=None).')
         check_frozen_teacher(model)
         if getattr(teacher, _DONE, False):
             return

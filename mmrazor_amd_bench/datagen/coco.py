@@ -248,7 +248,7 @@ def generate_dataset(out_dir: str,
         _write_json(osp.join(out_dir, f'instances_{name}.json'), coco)
         counts[name] = _count(coco)
 
-    meta = dict(generator='mmrazor_amd.datagen', version=GENERATOR_VERSION,
+    meta = dict(generator='mmrazor_amd_bench.datagen', version=GENERATOR_VERSION,
                 args=args, classes=list(CLASSES),
                 area_note='annotation area is the box area w*h',
                 counts=counts, time_s=round(time.time() - t0, 3))

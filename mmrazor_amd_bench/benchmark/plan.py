@@ -25,7 +25,8 @@ from mmengine.config import Config
 from .runs import Run
 from .setting import Setting, config_file, schedule_options
 
-BALANCE_HOOK = 'DistillBalanceHook'
+# the name of DistillBalanceHook in the distillation configs' default_hooks
+BALANCE_HOOK = 'distill_balance'
 AMD_LOSS = 'model.distiller.distill_losses.loss_amd'
 
 
@@ -74,12 +75,15 @@ class Planner:
             self._configs[path] = Config.fromfile(path)
         return self._configs[path]
 
-    def balance_hook_index(self, path: str) -> int:
-        hooks = self.config(path).get('custom_hooks') or []
-        for index, hook in enumerate(hooks):
-            if str(hook.get('type', '')).endswith(BALANCE_HOOK):
-                return index
-        raise ValueError(f'{path} has no {BALANCE_HOOK} in custom_hooks')
+    def balance_hook(self, path: str) -> str:
+        """The ``--cfg-options`` prefix of the config's DistillBalanceHook,
+        found by its name in ``default_hooks``."""
+        hook = (self.config(path).get('default_hooks') or {}).get(BALANCE_HOOK)
+        if not hook or not str(hook.get('type', '')).endswith(
+                'DistillBalanceHook'):
+            raise ValueError(f'{path} has no DistillBalanceHook as '
+                             f'default_hooks.{BALANCE_HOOK}')
+        return f'default_hooks.{BALANCE_HOOK}'
 
     def teacher_options(self, path: str) -> List[str]:
         """Point ``model.teacher_ckpt`` and the student's ``Pretrained``
@@ -103,7 +107,7 @@ class Planner:
         ``scale`` (the control), or a ``target_ratio`` to calibrate to,
         with the setting's ``calibration_iters`` and
         ``grad_share_interval``."""
-        prefix = f'custom_hooks.{self.balance_hook_index(path)}'
+        prefix = self.balance_hook(path)
         if scale is not None:
             return [f'{prefix}.target_ratio=None', f'{prefix}.scale={scale}']
         balance = self.setting.get('balance') or {}
@@ -235,6 +239,10 @@ class Planner:
         return runs
 
     def table_labels(self) -> List[str]:
+        """The rows of the setting's table: its ``table`` when it names
+        them, else the baseline, the control and every method."""
+        if self.setting.get('table'):
+            return list(self.setting.table)
         return ([self.setting.baseline['label'],
                  self.setting.control['label']] +
                 list(self.setting.methods))

@@ -3,7 +3,7 @@
 :class:`SceneParams` holds every knob of the rendered content; its defaults
 give the benchmark the project was evaluated on. The dataset-level
 arguments (image counts, image size, seed) are arguments of
-:func:`~mmrazor_amd.datagen.generate_dataset`.
+:func:`~mmrazor_amd_bench.datagen.generate_dataset`.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Peak memory of one loss method's forward + backward.
 
 Each method runs in a fresh process (``python -m
-mmrazor_amd.benchmark.cost.memory METHOD ...``), which prints its result as
+mmrazor_amd_bench.benchmark.cost.memory METHOD ...``), which prints its result as
 one ``MEMORY {json}`` line.
 
 On the CPU, glibc's mmap threshold is fixed at 64 KiB

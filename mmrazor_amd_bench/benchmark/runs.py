@@ -180,11 +180,7 @@ def _stream(command: List[str], log_file: str, desc: str, quiet: bool,
             log.write(line)
             match = _PROGRESS.search(line)
             if match and bar is not None:
-                done, total = progress(match, max_epochs)
-                if bar.total != total:
-                    bar.reset(total=total)
-                bar.n = done
-                bar.refresh()
+                advance(bar, *progress(match, max_epochs))
         process.wait()
     if bar is not None:
         bar.close()
@@ -194,6 +190,18 @@ def _stream(command: List[str], log_file: str, desc: str, quiet: bool,
         raise RunError(f'{desc}: `{" ".join(command[:6])} ...` failed with '
                        f'exit status {process.returncode}. Last lines of '
                        f'{log_file}:\n{tail}')
+
+
+def advance(bar, done: int, total: int) -> None:
+    """Show ``done`` of ``total`` iterations. The first log line of a run
+    (or of a resumed run) starts the count the rate is measured from: the
+    iterations before it took the process's start-up, or another process,
+    not the time this bar has been open."""
+    if bar.total != total:
+        bar.reset(total=total)
+        bar.initial = done
+    bar.n = done
+    bar.refresh()
 
 
 def progress(match, max_epochs: Optional[int]) -> tuple:
@@ -274,8 +282,21 @@ def _defining(options: List[str]) -> Dict[str, str]:
     without the metric items, which only choose what an evaluation
     reports."""
     pairs = (option.split('=', 1) for option in options)
-    return {key: value for key, value in pairs
+    return {_named_hook(key): value for key, value in pairs
             if not key.endswith('_evaluator.metric_items')}
+
+
+# Runs recorded before the distillation hooks were named in default_hooks
+# set DistillBalanceHook by its position, which was 2 in every distillation
+# config then: the same option under its old spelling.
+_POSITIONAL_BALANCE_HOOK = 'custom_hooks.2.'
+
+
+def _named_hook(key: str) -> str:
+    if key.startswith(_POSITIONAL_BALANCE_HOOK):
+        return ('default_hooks.distill_balance.' +
+                key[len(_POSITIONAL_BALANCE_HOOK):])
+    return key
 
 
 def check_reuse(run: Run) -> None:

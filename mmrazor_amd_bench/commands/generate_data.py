@@ -7,8 +7,8 @@
 Prints the summary (images, objects and empty images per annotation file,
 objects per class and per COCO area bin) and the wall time. A matching
 dataset already in ``--out`` is reused. ``--scene`` changes fields of
-:class:`mmrazor_amd.datagen.SceneParams` (values in json, e.g.
-``side_small=[8,24]``). See :mod:`mmrazor_amd.datagen` for what is rendered.
+:class:`mmrazor_amd_bench.datagen.SceneParams` (values in json, e.g.
+``side_small=[8,24]``). See :mod:`mmrazor_amd_bench.datagen` for what is rendered.
 """
 import argparse
 import json
@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Optional, Sequence
 
-from mmrazor_amd.datagen import (DEFAULT_IMAGE_SIZE, DEFAULT_NUM_HOLDOUT,
+from mmrazor_amd_bench.datagen import (DEFAULT_IMAGE_SIZE, DEFAULT_NUM_HOLDOUT,
                                  DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL,
                                  SceneParams, format_summary,
                                  generate_dataset)

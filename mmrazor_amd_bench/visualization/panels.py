@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..models.architectures.maskers import AdaptiveMasker, RandomMasker
+from mmrazor_amd.models.architectures.maskers import AdaptiveMasker, RandomMasker
 from .data import Sample
 
 MGD_RATIO = 0.65  # MGD's one-stage lambda

@@ -77,7 +77,7 @@ when they all match.
 
 Usage::
 
-    from mmrazor_amd.datagen import SceneParams, generate_dataset
+    from mmrazor_amd_bench.datagen import SceneParams, generate_dataset
     summary = generate_dataset('data/synthetic_coco')
     crowded = generate_dataset('data/crowded',
                                params=SceneParams(max_objects=12))

@@ -24,6 +24,7 @@ from .plan import Planner
 from .report import choose_ratio, percent
 from .runs import Run, RunError, execute, publish_checkpoint
 from .setting import Setting
+from .teacher_check import check_recorded
 
 
 class Benchmark:
@@ -96,6 +97,10 @@ class Benchmark:
     def teacher(self) -> None:
         run = self.planner.teacher()
         self.step(run, 'teacher')
+        recorded = self.setting.teacher.get('recorded')
+        if recorded and run.done() and not self.dry_run:
+            print(f'{run.name}: ' + check_recorded(
+                run.metrics(), recorded, self.setting.data_root))
         target = self.setting.teacher_checkpoint(self.planner.work_dir)
         if target and run.checkpoint is None and not self.dry_run:
             publish_checkpoint(run, target)
@@ -137,7 +142,7 @@ class Benchmark:
         if not self.dry_run:
             summary = self.setting.prepare_data()
             if summary is not None:
-                from mmrazor_amd.datagen import format_summary
+                from mmrazor_amd_bench.datagen import format_summary
                 print(format_summary(summary))
         self.teacher()
         self.select()

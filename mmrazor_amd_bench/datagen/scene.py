@@ -4,7 +4,7 @@ and the final camera-like effects.
 
 :func:`render_image` is the only entry point; the order in which its parts
 draw from the image's random generator is part of the output format (see
-"Determinism" in :mod:`mmrazor_amd.datagen`).
+"Determinism" in :mod:`mmrazor_amd_bench.datagen`).
 """
 from __future__ import annotations
 

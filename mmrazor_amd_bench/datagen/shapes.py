@@ -4,7 +4,7 @@ position, colours and texture).
 
 Images are float32 RGB arrays of shape ``(H, W, 3)`` with values around
 [0, 255]; ``xs, ys`` are the pixel-centre coordinate grids of
-:func:`mmrazor_amd.datagen.scene.pixel_grid` (or crops of them). Every
+:func:`mmrazor_amd_bench.datagen.scene.pixel_grid` (or crops of them). Every
 function that takes ``rng`` (a ``numpy.random.Generator``) draws from it in
 a fixed order, which the byte-for-byte reproducibility relies on.
 """

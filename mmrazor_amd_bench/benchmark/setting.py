@@ -16,8 +16,11 @@ regime that the demo, the benchmark, the pictures and the cost script need:
 ``teacher``
     ``label`` and either ``train=dict(epochs=..., options=[...])`` with
     ``config`` (mmdet) to train it once into ``<work_dir>/teacher.pth``, or
-    nothing more: the teacher config and checkpoint of the AMD distillation
-    config (a model-zoo teacher) are evaluated.
+    no ``train``: the teacher ``config`` and ``checkpoint`` (default: those
+    of the AMD distillation config, a model-zoo teacher) are evaluated.
+    ``recorded``, optionally, is the ``metrics.json`` of that checkpoint's
+    own evaluation: on the setting's own generated data the fresh
+    evaluation must reproduce it (:mod:`.teacher_check`).
 ``baseline``, ``methods``, ``control``, ``ablations``, ``phis``
     the student config, the distillation config of each method, which
     method's config (at loss scale 0) is the control, AMD's ablations
@@ -40,6 +43,9 @@ regime that the demo, the benchmark, the pictures and the cost script need:
     ``calibration_iters`` (else the hook's default) and
     ``grad_share_interval`` (measure the distillation share of the
     student-neck gradient every that many iterations).
+``table``
+    optionally, the rows of the table (labels; default: the baseline, the
+    control and every method).
 ``seeds``, ``ablation_seeds``, ``phi_seeds``
     default seeds of each group (the command line can override them).
 """
@@ -235,7 +241,7 @@ class Setting:
         generate = self.data.get('generate')
         if not generate:
             return None
-        from mmrazor_amd.datagen import generate_dataset
+        from mmrazor_amd_bench.datagen import generate_dataset
         return generate_dataset(self.data['root'], overwrite=overwrite,
                                 **generate)
 

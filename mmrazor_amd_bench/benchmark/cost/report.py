@@ -1,7 +1,7 @@
 """The cost report: ``<out>/cost_benchmark.md`` and ``.json``.
 
 The report is a dict: ``command``, ``date``, ``machine``
-(:func:`mmrazor_amd.benchmark.environment.machine`), ``load_average``
+(:func:`mmrazor_amd_bench.benchmark.environment.machine`), ``load_average``
 (``start``, ``end``), ``args``, ``notes``, and one entry per part that ran
 (``loss``, ``step``, ``profile``: what :mod:`.parts` and :mod:`.stages`
 return). One markdown function per section.

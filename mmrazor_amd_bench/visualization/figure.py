@@ -11,7 +11,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from ..models.architectures.maskers import AdaptiveMasker
+from mmrazor_amd.models.architectures.maskers import AdaptiveMasker
 from .data import Sample
 from .panels import (MGD_RATIO, LevelPanels, center_offset, compute_panels,
                      level_strides, neck_features)

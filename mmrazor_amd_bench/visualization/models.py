@@ -11,8 +11,8 @@ from typing import Optional
 import torch
 from mmengine.registry import DefaultScope
 
-from ..models.architectures.maskers import AdaptiveMasker
-from ..utils import register_all_modules
+from mmrazor_amd.models.architectures.maskers import AdaptiveMasker
+from mmrazor_amd.utils import register_all_modules
 
 AMD_LOSS_TYPE = 'AMDLoss'
 

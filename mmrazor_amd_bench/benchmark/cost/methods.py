@@ -216,45 +216,39 @@ def drop_checkpoints(cfg) -> None:
         drop_checkpoints(child)
 
 
-def _is_fast_teacher_hook(hook) -> bool:
-    """Whether a ``custom_hooks`` entry is a ``FastFrozenTeacherHook``
-    (with or without its scope prefix)."""
-    from mmrazor.registry import HOOKS
-    return HOOKS.get(hook['type']) is FastFrozenTeacherHook
+# the name of FastFrozenTeacherHook in the configs' default_hooks
+FAST_TEACHER = 'fast_teacher'
 
 
 def fast_teacher_hook(cfg):
-    """The config's ``FastFrozenTeacherHook``, built as the runner builds
-    it, or None where the config has no such hook or no teacher."""
+    """The config's ``FastFrozenTeacherHook`` (``default_hooks.fast_teacher``),
+    built as the runner builds it, or None where the config has no such
+    hook or no teacher."""
     from mmrazor.registry import HOOKS
-    if 'distiller' not in cfg.model:
+    hook = (cfg.get('default_hooks') or {}).get(FAST_TEACHER)
+    if 'distiller' not in cfg.model or not hook:
         return None
-    for hook in cfg.get('custom_hooks') or []:
-        if _is_fast_teacher_hook(hook):
-            return HOOKS.build(hook)
-    return None
+    return HOOKS.build(hook)
 
 
 FAST_TEACHER_MODES = ('config', 'on', 'off')
 
 
 def set_fast_teacher(cfg, mode: str) -> None:
-    """``FastFrozenTeacherHook`` in ``cfg.custom_hooks`` as ``mode`` says:
-    ``'config'`` leaves the config's hooks as they are, ``'on'`` adds the
-    hook with its defaults where the config has a teacher and no such hook
-    (one the config lists keeps its arguments), ``'off'`` removes it."""
+    """``default_hooks.fast_teacher`` as ``mode`` says: ``'config'`` leaves
+    the config's hooks as they are, ``'on'`` adds the hook with its defaults
+    where the config has a teacher and no such hook (one the config lists
+    keeps its arguments), ``'off'`` removes it."""
     if mode not in FAST_TEACHER_MODES:
         raise ValueError(f'fast teacher mode {mode!r}: one of '
                          f'{FAST_TEACHER_MODES}')
     if mode == 'config' or 'distiller' not in cfg.model:
         return
-    hooks = list(cfg.get('custom_hooks') or [])
-    listed = [hook for hook in hooks if _is_fast_teacher_hook(hook)]
+    hooks = cfg.setdefault('default_hooks', {})
     if mode == 'off':
-        hooks = [hook for hook in hooks if hook not in listed]
-    elif not listed:
-        hooks.append(dict(type='mmrazor.FastFrozenTeacherHook'))
-    cfg.custom_hooks = hooks
+        hooks.pop(FAST_TEACHER, None)
+    elif not hooks.get(FAST_TEACHER):
+        hooks[FAST_TEACHER] = dict(type='mmrazor.FastFrozenTeacherHook')
 
 
 def use_amp(cfg) -> None:
