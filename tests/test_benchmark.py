@@ -160,8 +160,8 @@ def test_the_committed_teacher_is_the_teacher_both_long_settings_plan(
     written in another order) passes the reuse check of embedded-long and
     embedded-long-2x: a run is what its options set, not their order. A
     changed value is refused and named."""
-    committed = osp.join(ROOT, 'results', 'embedded-long',
-                         'teacher-2026-12-01', 'metrics.json')
+    committed = osp.join(ROOT, 'results', 'embedded-long', 'teacher',
+                         'metrics.json')
     with open(committed) as f:
         record = json.load(f)
     for name in ('embedded-long', 'embedded-long-2x'):

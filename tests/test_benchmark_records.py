@@ -48,7 +48,9 @@ def test_gains_are_paired_by_seed():
     gains = report.gains_table(table, 'control', ['AMD'])
     assert '| AMD | 3 | +1.0, +2.0, +1.0 | +1.33 ± 0.58 |' in gains
     assert gains.rstrip().endswith('| no |')  # 1.33 < 2 x 2.04
-    # one or two seeds: a gain, but no verdict on the bar; two seeds:
+    assert gains.splitlines()[0].endswith(
+        '| significant: mean Δ > 2 × pooled seed std |')
+    # one or two seeds: a gain, but no verdict on significance; two seeds:
     # stds 1.41 (30, 32) and 2.12 (31, 34), pooled sqrt((2 + 4.5) / 2)
     two = report.gains_table(report.by_label(control[:2] + amd), 'control',
                              ['AMD'])
@@ -202,3 +204,29 @@ def test_restored_runs_are_reused_and_a_teacher_is_not_mixed(tmp_path,
     os.replace('new/teacher/metrics.json', 'work/teacher/metrics.json')
     with pytest.raises(RuntimeError, match='another teacher'):
         restore_runs('results.json')
+
+
+@pytest.mark.parametrize('tree', [
+    'embedded-long', 'embedded-long-ablations', 'embedded-long-2x',
+    'archive/embedded-long-lost-teacher'])
+def test_each_committed_report_is_titled_with_its_tree_and_teacher(tree):
+    """The heading names the output folder and the teacher the students
+    learned from: the committed teacher folder whose record it is, else
+    the work dir it was trained in."""
+    from types import SimpleNamespace
+
+    from mmrazor_amd_bench import ROOT
+    from mmrazor_amd_bench.benchmark.publish import title
+    folder = os.path.join(ROOT, 'results', *tree.split('/'))
+    with open(os.path.join(folder, 'embedded_benchmark.json')) as f:
+        stored = json.load(f)
+    setting = SimpleNamespace(**stored['setting'])
+    bench = SimpleNamespace(out=folder, root=ROOT, setting=setting)
+    heading = title(bench, stored['runs'])
+    teacher = ('trained in work_dirs/embedded-long/teacher, not committed '
+               '(test mAP 60.1)' if 'lost' in tree else
+               'results/embedded-long/teacher (test mAP 59.4)')
+    assert heading == (f'# Benchmark results/{tree}: setting '
+                       f'{setting.name}, teacher {teacher}')
+    with open(os.path.join(folder, 'embedded_benchmark.md')) as f:
+        assert f.readline().rstrip('\n') == heading

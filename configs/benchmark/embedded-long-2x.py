@@ -4,8 +4,8 @@
 # teacher (train it, or restore the committed one into this setting's work
 # dir) and loss-weight procedure. It asks whether the gains that embedded-long
 # measures after 8 epochs survive training until the baseline has flattened,
-# i.e. "learns better" rather than "learns faster". A distilled run costs
-# about 40 min on 2 cores (README, "Twice as long").
+# i.e. "learns better" rather than "learns faster". A distilled run trains
+# in 17-57 min on 2 CPU cores (docs/benchmark.md, "Twice as long").
 _base_ = ['./embedded-long.py']
 
 name = 'embedded-long-2x'

@@ -2,7 +2,7 @@
 # baseline has (nearly) stopped improving, every distilled student and the
 # control starting from the teacher's head and shape-compatible FPN convs,
 # and each method's loss weight chosen by the same procedure on held-out
-# training images. Chosen by measurement: README, "The embedded benchmark".
+# training images. Chosen by measurement: docs/benchmark.md, "Regimes".
 _base_ = ['./_base_/embedded.py']
 
 name = 'embedded-long'
@@ -21,8 +21,8 @@ students = dict(
 # so that the weighted distillation loss equals the detection loss over the
 # first 50 iterations (target ratio 1, the FGD/MGD maintainers' rule for new
 # data). A sweep of equal size per method, scored on the holdout split
-# (`--ratios 0.25 1 4`), costs 9 more runs (~2.3 h on 2 cores) and does not
-# fit the 3 h budget of the table. The distillation share of the
+# (`--ratios 0.25 1 4`), costs 9 more runs (9-10 min each on 2 CPU cores,
+# as a distilled run of the table). The distillation share of the
 # student-neck gradient is measured every 50 iterations.
 balance = dict(target_ratios=[1.0], selection_seed=0, grad_share_interval=50)
 seeds = [0, 1, 2]

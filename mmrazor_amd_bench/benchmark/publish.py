@@ -5,17 +5,19 @@ arguments, planner and planned runs) and rewrites everything in its output
 folder from the runs that have finished, so that it can be called after
 every run and with ``--report-only``.
 """
+import glob
 import json
 import os
 import os.path as osp
 import statistics
 from collections import Counter
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from . import environment, plots
 from .curves import read_scalars, summarise_training
 from .report import (COLUMNS, by_label, gains_table, mean_std,
                      metrics_table, percent, phi_table, selection_table)
+from .restore import _same_teacher
 
 
 def _balance_lines(table: Dict[str, List[Dict]]) -> List[str]:
@@ -69,6 +71,59 @@ def _gap_line(table, teacher_label, baseline, control) -> str:
     return '**Teacher–student gap** (mAP): ' + ', '.join(parts) + '.'
 
 
+def _shown_path(path: str, root: str) -> str:
+    """``path`` relative to the repository ``root`` when it lies inside,
+    else as given."""
+    relative = osp.relpath(osp.abspath(path), osp.abspath(root))
+    return path if relative.startswith('..') else relative
+
+
+def committed_teacher(record: Dict, root: str) -> Optional[str]:
+    """The committed teacher folder (``results/**/teacher/`` with
+    ``teacher.pth`` and ``metrics.json``) whose record is the teacher run
+    ``record``, relative to ``root``; None when no committed teacher is it."""
+    pattern = osp.join(root, 'results', '**', 'teacher', 'metrics.json')
+    for path in sorted(glob.glob(pattern, recursive=True)):
+        folder = osp.dirname(path)
+        if not osp.isfile(osp.join(folder, 'teacher.pth')):
+            continue
+        with open(path) as f:
+            if _same_teacher(record, json.load(f)):
+                return _shown_path(folder, root)
+    return None
+
+
+def teacher_name(setting, results: List[Dict], root: str) -> str:
+    """The teacher the students learned from, for the report's title: the
+    committed teacher folder that holds it, else the work dir it was
+    trained in; for a setting that does not train its teacher, the
+    checkpoint it names (or the configs' own). With its test mAP when the
+    table has the teacher's row."""
+    record = next((r for r in results if r['group'] == 'teacher'), None)
+    score = ''
+    if record and record.get('metrics'):
+        split = record.get('eval_split', 'test')
+        score = f' ({split} mAP {percent(record):.1f})'
+    if not setting.teacher.get('train'):
+        checkpoint = setting.teacher.get('checkpoint')
+        return (checkpoint or "the configs' teacher_ckpt") + score
+    if record is None:
+        return 'trained by the setting' + score
+    committed = committed_teacher(record, root)
+    if committed:
+        return committed + score
+    trained = osp.dirname(record.get('checkpoint') or '') or 'its work dir'
+    return f'trained in {trained}, not committed' + score
+
+
+def title(bench, results: List[Dict]) -> str:
+    """The report's heading: the output folder (the tree of runs), the
+    setting and the teacher its students learned from."""
+    return (f'# Benchmark {_shown_path(bench.out, bench.root)}: setting '
+            f'{bench.setting.name}, teacher '
+            f'{teacher_name(bench.setting, results, bench.root)}')
+
+
 def markdown(bench, results: List[Dict]) -> str:
     setting = bench.setting
     methods = by_label([r for r in results if r['group'] in ('teacher',
@@ -76,7 +131,7 @@ def markdown(bench, results: List[Dict]) -> str:
     control = setting.control['label']
     baseline = setting.baseline['label']
     test_split = setting.split('test')[0]
-    lines = [f'# Benchmark: {setting.name}', '', setting.title, '',
+    lines = [title(bench, results), '', setting.title, '',
              f'COCO metrics (%) of mmdet\'s CocoMetric on the test split '
              f'({setting.data_root}{test_split}), mean ± sample std over '
              'seeds. Δ is against the control (the distillation set-up with '

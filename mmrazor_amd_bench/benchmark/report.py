@@ -42,8 +42,11 @@ def by_label(results: Results, group: Optional[str] = None
             for label, rows in table.items()}
 
 
-# seeds a paired gain needs before the table says whether it clears the bar
-BAR_SEEDS = 3
+# A paired gain is *significant* when its mean exceeds twice the pooled seed
+# std of the two rows (SIGNIFICANCE); the table decides only over at least
+# SIGNIFICANCE_SEEDS paired seeds.
+SIGNIFICANCE = 'significant: mean Δ > 2 × pooled seed std'
+SIGNIFICANCE_SEEDS = 3
 
 
 def paired_gain(rows: Results, reference: Results,
@@ -101,19 +104,20 @@ def metrics_table(table: Dict[str, Results],
 
 def gains_table(table: Dict[str, Results], reference: str,
                 labels: Sequence[str]) -> str:
-    """Paired mAP gains of ``labels`` over ``reference``, per seed, with
-    the test of the benchmark's bar: a gain above twice the pooled std,
-    decided only over at least ``BAR_SEEDS`` paired seeds (below that the
-    seed std says nothing and the cell reads "n < 3")."""
+    """Paired mAP gains of ``labels`` over ``reference``, per seed, and
+    whether each is significant (:data:`SIGNIFICANCE`: mean gain above twice
+    the pooled seed std), decided only over at least
+    :data:`SIGNIFICANCE_SEEDS` paired seeds (below that the seed std says
+    nothing and the cell reads "n < 3")."""
     lines = ['| Method | seeds | per-seed Δ mAP | mean Δ ± std | pooled '
-             'seed std | Δ > 2 × pooled std |',
+             f'seed std | {SIGNIFICANCE} |',
              '|---|---|---|---|---|---|']
     for label in labels:
         gain = paired_gain(table.get(label, []), table.get(reference, []))
         if gain is None:
             continue
-        if gain['n'] < BAR_SEEDS:
-            verdict = f'n < {BAR_SEEDS}'
+        if gain['n'] < SIGNIFICANCE_SEEDS:
+            verdict = f'n < {SIGNIFICANCE_SEEDS}'
         else:
             beats = gain['mean'] > 2 * gain['pooled_std']
             verdict = 'yes' if beats else 'no'

@@ -24,7 +24,7 @@ Part ``profile`` (c): real training steps on the setting's training data,
 cut into stages (data, preprocessing, teacher, student, distillation
 losses, backward, optimizer step); median ms per stage and s/iter.
 
-Writes ``<out>/cost_benchmark.md`` and ``.json`` (default ``results/``)
+Writes ``<out>/cost_benchmark.md`` and ``.json`` (default ``results/cost/``)
 with the command and the machine. The modules are in
 ``mmrazor_amd_bench/benchmark/cost/``.
 """
@@ -97,7 +97,7 @@ def parse_args(argv=None):
         profile_steps=20, profile_warmup=3)
     parser.add_argument('--threads', type=int, default=None,
                         help='torch intra-op threads (default: torch\'s)')
-    parser.add_argument('--out', default='results',
+    parser.add_argument('--out', default=osp.join('results', 'cost'),
                         help='folder of cost_benchmark.md and .json')
     parser.add_argument('--note', action='append', default=[],
                         help='a line for the notes of the report')

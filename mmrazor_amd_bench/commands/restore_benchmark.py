@@ -1,13 +1,17 @@
 """Put a setting's committed results back under work_dirs/ to extend them.
 
-    # the committed runs: report again, add teacher-free runs (baseline seeds)
+    # the committed runs of results/embedded-long (trained in
+    # work_dirs/embedded-long-c) and their teacher: then the benchmark
+    # trains only what is missing, e.g. a fourth seed
     python scripts/restore_benchmark.py --setting embedded-long
-    # a committed teacher, as the start of a new tree of runs
     python scripts/restore_benchmark.py --setting embedded-long \\
-        --teacher results/embedded-long/teacher-2026-12-01 \\
-        --work-dir work_dirs/embedded-long-b
+        --teacher results/embedded-long/teacher \\
+        --work-dir work_dirs/embedded-long-c
     python scripts/benchmark.py --setting embedded-long \\
-        --work-dir work_dirs/embedded-long-b --out results/embedded-long-b
+        --work-dir work_dirs/embedded-long-c --out results/embedded-long \\
+        --seeds 0 1 2 3 --ablations --phis --no-curve
+    # another tree: --results results/embedded-long-ablations (see
+    # results/README.md for each committed folder)
 
 Without ``--teacher``, every run of ``results/<setting>/<report>.json``
 gets its ``metrics.json`` back in its work dir, so ``scripts/benchmark.py``

@@ -74,7 +74,7 @@ ARGUMENTS = (
     ('--phi', "override masker.phi of the config's AMD loss",
      dict(type=float, default=None)),
     ('--seed', 'seed of the random masks', dict(type=int, default=0)),
-    ('--out', 'output folder', dict(default='results/visualization')),
+    ('--out', 'output folder', dict(default='results/masks')),
     ('--dpi', None, dict(type=int, default=130)),
     ('--device', None, dict(default='cpu')),
 )

@@ -60,7 +60,7 @@ val_evaluator = dict(
     format_only=False)
 test_evaluator = val_evaluator
 
-# A short schedule sized for a 2-core CPU (see README, "The embedded benchmark"):
+# A short schedule sized for a 2-core CPU (docs/benchmark.md, "Regimes"):
 # 250 iterations per epoch at batch 8, the lr divided by 10 for the last
 # epoch. The teacher trains longer (its config).
 max_epochs = 4
