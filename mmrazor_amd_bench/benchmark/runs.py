@@ -270,9 +270,10 @@ def publish_checkpoint(run: Run, target: str) -> None:
 
 def _balance_meta(checkpoint: str) -> Optional[Dict]:
     """What DistillBalanceHook stored in the checkpoint, if anything."""
-    import mmrazor_amd  # noqa: F401  (the weights_only checkpoint policy)
-    from mmengine.runner.checkpoint import _load_checkpoint
-    state = _load_checkpoint(checkpoint, map_location='cpu')
+    # the weights_only policy, without mmengine's "Loads checkpoint by ..."
+    # line among the progress bars
+    from mmrazor_amd.compat.checkpoint import load_from_local
+    state = load_from_local(checkpoint, map_location='cpu')
     return (state.get('meta') or {}).get('distill_balance')
 
 
