@@ -244,7 +244,8 @@ def test_benchmark_writes_tables_plots_json_and_environment(tmp_path):
     """The tiny long-regime setting through scripts/benchmark.py: teacher,
     control and AMD at the shared target ratio, one ablation and the phi
     sweep. The baseline goes through the same ``mim train mmdet`` as the
-    teacher, so it is left out (about half a minute of CI: 356 s to 321 s)."""
+    teacher, so it is left out (it would add about half a minute: 321 s to
+    356 s on 2 CPU cores)."""
     work, data = str(tmp_path / 'work'), str(tmp_path / 'data')
     out_dir = str(tmp_path / 'results')
     run_script('benchmark.py', '--setting', TINY, '--work-dir', work,

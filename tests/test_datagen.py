@@ -56,7 +56,7 @@ def _json_bytes(root):
 # the last holdout image (after the training images in train/) and the
 # first and last test image. The demo checks the teacher's score on data
 # generated here; these pin the generator itself, so that a change of it,
-# of OpenCV's drawing or of numpy's random streams is caught in CI.
+# of OpenCV's drawing or of numpy's random streams fails this test.
 COMMITTED_DATA = {
     ('train', 0):
     '45927a249bb62b702b59eb43142ee68d2529f5360a34fa7a17e1707a695106b9',

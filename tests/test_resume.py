@@ -28,7 +28,8 @@ def wait_for(path, process, timeout=600):
 
 
 # AMD only: what resume restores (distiller modules, optimizer, scheduler,
-# the balance scale) does not depend on the method, and CI time is bounded
+# the balance scale) does not depend on the method, and each method's run
+# costs minutes
 @pytest.mark.slow
 @pytest.mark.parametrize('method', ['amd'])
 def test_killed_and_resumed_run_ends_like_an_uninterrupted_one(
