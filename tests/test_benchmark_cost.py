@@ -16,7 +16,7 @@ def test_the_profile_has_a_row_per_stage_and_a_column_per_method(
     setting.cfg.data.generate = None  # written by the fixture
     part = run_profile_part(setting, 'cpu', steps=1, warmup=0)
 
-    methods = ['baseline', 'FGD', 'MGD', 'AMD']
+    methods = ['baseline', 'FGD', 'MGD', 'AMD', 'PKD', 'CWD']
     assert list(part['methods']) == methods
     lines = report.profile_table(part)
     assert '| stage (ms) | ' + ' | '.join(methods) + ' |' in lines
@@ -34,7 +34,8 @@ def test_the_profile_has_a_row_per_stage_and_a_column_per_method(
     assert modes == dict(baseline=None,
                          **{m: 'norms folded into convs, NHWC'
                             for m in methods[1:]})
-    assert any('FGD, MGD, AMD: norms folded into convs, NHWC' in line
+    assert any('FGD, MGD, AMD, PKD, CWD: norms folded into convs, NHWC'
+               in line
                for line in lines)
 
 
@@ -59,7 +60,7 @@ def test_a_coco_setting_builds_offline_with_the_hook_and_amp_as_asked(
     # (a download fails here anyway: this also holds on a networked machine)
     monkeypatch.setattr(CheckpointLoader, 'load_checkpoint', no_checkpoint)
     configs = setting_configs(Setting.load('retina', ROOT))
-    assert list(configs) == ['baseline', 'FGD', 'MGD', 'AMD']
+    assert list(configs) == ['baseline', 'FGD', 'MGD', 'AMD', 'PKD', 'CWD']
 
     baseline = Config.fromfile(configs['baseline'])
     model, _ = build_trainable(baseline, 'cpu')

@@ -64,7 +64,7 @@ def test_every_setting_and_ablation_has_a_config():
                 'fpn_reppoints_x101-dcn_reppoints_r50_2x_coco',
                 'fpn_cascade-mask-rcnn_x101-dcn_faster-rcnn_r50_2x_coco']
     for setting in settings:
-        for method in ('amd', 'mgd', 'fgd'):
+        for method in ('amd', 'mgd', 'fgd', 'pkd', 'cwd'):
             assert f'{method}/{method}_{setting}.py' in names
         for ablation in ('amd-no-ada-mask', 'amd-no-ada-channel'):
             assert f'amd/{ablation}_{setting}.py' in names
@@ -101,7 +101,8 @@ def test_config_builds_and_trains_one_step(path, no_downloads):
         name for name, p in model.distiller.named_parameters()
         if not torch.equal(p.detach(), distill_params[name])
     ]
-    assert moved, 'no distiller parameter was updated'
+    # PKD and CWD (MMRazor's losses as they are) have no parameters
+    assert moved or not distill_params, 'no distiller parameter was updated'
     for before, after in zip(teacher_before, model.teacher.parameters()):
         assert torch.equal(before, after.detach())
     assert not any(p.requires_grad for p in model.teacher.parameters())

@@ -14,6 +14,9 @@ invocation resumes where it stopped):
    table's AMD run).
 
 After every finished run, :func:`~.publish.write` rewrites the results.
+A dry run prints each run's commands under a line that says whether the
+run is new or done (reused as it is, or refused because it was trained
+with other options), and ends with the count of each.
 """
 import os
 import time
@@ -22,7 +25,7 @@ from typing import Iterator, List, Optional, Sequence
 from . import publish
 from .plan import Planner
 from .report import choose_ratio, percent
-from .runs import Run, RunError, execute, publish_checkpoint
+from .runs import Run, RunError, check_reuse, execute, publish_checkpoint
 from .setting import Setting
 from .teacher_check import check_recorded
 
@@ -66,7 +69,8 @@ class Benchmark:
         """Plan ``run``; execute it (or print it), then publish."""
         self.planned.append(run)
         if self.dry_run:
-            print(f'# [{index}] {run.name} ({run.group})\n{run.describe()}')
+            print(f'# [{index}] {run.name} ({run.group}; {status(run)})\n'
+                  f'{run.describe()}')
             return
         if self.report_only:
             return
@@ -150,8 +154,41 @@ class Benchmark:
         for i, run in enumerate(runs, start=1):
             self.step(run, f'{i}/{len(runs)}')
         self.publish()
+        if self.dry_run:
+            print(plan_summary(self.planned))
 
     def report_file(self) -> Optional[str]:
         """The markdown report, once some run has finished."""
         path = os.path.join(self.out, f'{self.setting.report}.md')
         return path if os.path.isfile(path) else None
+
+
+REUSED = 'done: reused'
+
+
+def status(run: Run) -> str:
+    """``'new'`` (to train), ``'done: reused'``, or ``'done with other
+    options: ...'``, where executing the plan would stop
+    (:func:`~.runs.check_reuse`)."""
+    if not run.done():
+        return 'new'
+    try:
+        check_reuse(run)
+    except RunError as error:
+        return f'done with other options: {error}'
+    return REUSED
+
+
+def plan_summary(planned: Sequence[Run]) -> str:
+    """One line per status: how many planned runs, and which are new."""
+    by_status = {}
+    for run in planned:
+        state = status(run)
+        key = state if state in ('new', REUSED) else 'refused'
+        by_status.setdefault(key, []).append(run.name)
+    lines = [f'# planned {len(planned)} runs: ' + ', '.join(
+        f'{len(names)} {key}' for key, names in by_status.items())]
+    for key in ('new', 'refused'):
+        if by_status.get(key):
+            lines.append(f'# {key}: ' + '; '.join(by_status[key]))
+    return '\n'.join(lines)

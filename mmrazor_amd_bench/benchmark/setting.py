@@ -27,7 +27,8 @@ regime that the demo, the benchmark, the pictures and the cost script need:
     (label -> key of ``amd_ablations`` in the AMD config) and the phi sweep.
     Instead of ``methods``, ``distill_pair`` names the teacher/student pair
     of the configs: ``configs/distill/<m>/<m>_fpn_<distill_pair>.py`` for
-    FGD, MGD and AMD.
+    every method of :data:`METHODS` (FGD, MGD, AMD, and MMRazor's PKD and
+    CWD).
 ``students``
     the schedule of every student run: ``epochs``; optionally
     ``milestones`` (the epochs at which the configs' step scheduler divides
@@ -58,7 +59,7 @@ from mmengine.config import Config
 SETTINGS_DIR = osp.join('configs', 'benchmark')
 REQUIRED = ('name', 'title', 'report', 'data', 'teacher', 'baseline',
             'methods', 'control', 'students', 'seeds')
-METHODS = ('FGD', 'MGD', 'AMD')  # table order
+METHODS = ('FGD', 'MGD', 'AMD', 'PKD', 'CWD')  # table order
 
 
 def distill_configs(pair: str) -> Dict[str, str]:

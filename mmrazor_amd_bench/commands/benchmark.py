@@ -1,4 +1,4 @@
-"""Benchmark of distillation methods: baseline, control, FGD, MGD and AMD.
+"""Benchmark: FGD, MGD, AMD, PKD and CWD against the baseline and the control.
 
     python scripts/benchmark.py                              # embedded-long
     python scripts/benchmark.py --setting embedded-short

@@ -1,4 +1,8 @@
+from .contiguous import ContiguousConnector
 from .generation import ChannelClue, GenerationBlock
 from .maskers import AdaptiveMasker, RandomMasker
 
-__all__ = ['AdaptiveMasker', 'RandomMasker', 'ChannelClue', 'GenerationBlock']
+__all__ = [
+    'AdaptiveMasker', 'RandomMasker', 'ChannelClue', 'ContiguousConnector',
+    'GenerationBlock'
+]

@@ -3,8 +3,10 @@
 Part ``loss``: the distillation losses alone on the FPN maps of a COCO
 training batch (:class:`LossProblem`), built as the configs build them:
 ``AMDLoss``, ``MultiLevelMGDLoss`` (MMRazor's stock ``MGDConnector`` +
-``MGDLoss`` per level), ``FGDLoss``, and ``amd_plain``, AMD's loss before the
-memory fix (:func:`plain_amd_loss`).
+``MGDLoss`` per level), ``FGDLoss``, MMRazor's ``PKDLoss`` and
+``ChannelWiseDivergence`` (CWD, its maps through ``ContiguousConnector``),
+one module per level as their configs map them (:class:`PerLevelLoss`), and
+``amd_plain``, AMD's loss before the memory fix (:func:`plain_amd_loss`).
 
 Parts ``step`` and ``profile``: the models of a benchmark setting (its
 baseline student and each method's distillation config) with random
@@ -26,19 +28,23 @@ from mmrazor_amd.engine.hooks.fast_frozen_teacher_hook import (
 from mmrazor_amd.models.losses import AMDLoss
 from mmrazor_amd.utils import register_all_modules
 
-LOSS_METHODS = ('mgd', 'amd', 'fgd', 'amd_plain')
+LOSS_METHODS = ('mgd', 'amd', 'fgd', 'pkd', 'cwd', 'amd_plain')
 LOSS_LABELS = {
     'mgd': 'MGD',
     'amd': 'AMD',
     'fgd': 'FGD',
+    'pkd': 'PKD',
+    'cwd': 'CWD',
     'amd_plain': 'AMD, plain autograd (before the fix)',
 }
 STRIDES = (8, 16, 32, 64, 128)
 # the losses of the COCO RetinaNet setting, read from the method configs
 METHOD_BASES = {
     method: f'configs/distill/{method}/_base_/{method}_fpn.py'
-    for method in ('amd', 'mgd', 'fgd')
+    for method in ('amd', 'mgd', 'fgd', 'pkd', 'cwd')
 }
+# MMRazor's losses of one level each, mapped level by level in the configs
+PER_LEVEL = ('pkd', 'cwd')
 FGD_BOXES_PER_IMAGE = 6
 
 # fn(student maps, teacher maps, data samples) -> loss
@@ -68,11 +74,36 @@ class LossProblem(NamedTuple):
 
 def loss_config(method: str, channels: int, num_levels: int) -> Dict:
     """The ``loss_<method>`` config of the RetinaNet COCO setting
-    (``configs/distill/<method>/_base_/``), at ``channels``."""
+    (``configs/distill/<method>/_base_/``), at ``channels``; for PKD and
+    CWD the loss of one level (they have no channel or level argument)."""
     from mmengine.config import Config
     cfg = Config.fromfile(METHOD_BASES[method])[f'{method}_losses']['retina']
+    if method in PER_LEVEL:
+        return cfg.to_dict()
     return dict(cfg.to_dict(), student_channels=channels,
                 teacher_channels=channels, num_levels=num_levels)
+
+
+class PerLevelLoss(nn.Module):
+    """PKD or CWD as the configs' distiller computes it: level ``l`` of the
+    ``L`` FPN maps ``(N, C, H_l, W_l)`` goes through its own loss module,
+    after ``connector`` (CWD: ``ContiguousConnector``) on both maps, and the
+    distiller's losses add up: ``sum_l loss_l(c(S_l), c(T_l))``."""
+
+    def __init__(self, losses: Sequence[nn.Module],
+                 connector: Optional[nn.Module] = None) -> None:
+        super().__init__()
+        self.losses = nn.ModuleList(losses)
+        self.connector = connector
+
+    def forward(self, preds_S: Sequence[Tensor],
+                preds_T: Sequence[Tensor]) -> Tensor:
+        if not len(preds_S) == len(preds_T) == len(self.losses):
+            raise ValueError(f'{len(self.losses)} levels, got '
+                             f'{len(preds_S)} and {len(preds_T)} maps')
+        connect = self.connector or (lambda x: x)
+        return sum(loss(connect(s), connect(t))
+                   for loss, s, t in zip(self.losses, preds_S, preds_T))
 
 
 def describe_loss_methods(problem: LossProblem) -> Dict[str, str]:
@@ -80,6 +111,8 @@ def describe_loss_methods(problem: LossProblem) -> Dict[str, str]:
     amd = loss_config('amd', problem.channels, len(STRIDES))
     masker, clue, generation = amd['masker'], amd['clue'], amd['generation']
     mgd = loss_config('mgd', problem.channels, len(STRIDES))
+    pkd, cwd = (loss_config(m, problem.channels, len(STRIDES))
+                for m in PER_LEVEL)
     levels = f'{problem.channels} channels, {len(STRIDES)} levels'
     return dict(
         amd=f'`AMDLoss` ({levels}, phi {masker["phi"]:g}, tau '
@@ -89,6 +122,11 @@ def describe_loss_methods(problem: LossProblem) -> Dict[str, str]:
         mgd=f'`MultiLevelMGDLoss` ({levels}: MMRazor\'s `MGDConnector` + '
         f'`MGDLoss` per level, lambda {mgd["lambda_mgd"]:g})',
         fgd=f'`FGDLoss` ({levels}, {FGD_BOXES_PER_IMAGE} gt boxes per image)',
+        pkd=f'MMRazor\'s `PKDLoss`, one per level ({levels}, loss_weight '
+        f'{pkd["loss_weight"]:g})',
+        cwd=f'MMRazor\'s `ChannelWiseDivergence`, one per level ({levels}, '
+        f'tau {cwd["tau"]:g}, loss_weight {cwd["loss_weight"]:g}), maps '
+        'through `ContiguousConnector`',
         amd_plain='the same `AMDLoss` modules (mask of Eq 2-4, generation '
         'blocks, clues) with the squared error of Eq 7 as first written, '
         'the plain autograd expression `(T - g * B).pow(2).sum()`, instead '
@@ -122,8 +160,14 @@ def build_loss(name: str, channels: int,
     if name not in LOSS_METHODS:
         raise ValueError(f'unknown loss method {name!r}; {LOSS_METHODS}')
     register_all_modules()
-    loss = MODELS.build(loss_config(name.replace('_plain', ''), channels,
-                                    num_levels))
+    config = loss_config(name.replace('_plain', ''), channels, num_levels)
+    if name in PER_LEVEL:
+        connector = MODELS.build(dict(type='ContiguousConnector')) \
+            if name == 'cwd' else None
+        loss = PerLevelLoss([MODELS.build(config) for _ in range(num_levels)],
+                            connector)
+        return loss, lambda students, teachers, _: loss(students, teachers)
+    loss = MODELS.build(config)
     if name == 'fgd':
         return loss, loss
     if name == 'amd_plain':

@@ -39,7 +39,7 @@ def header(report: Dict) -> List[str]:
     m = report['machine']
     load = report['load_average']
     return [
-        '# Cost of AMD against MGD and FGD', '',
+        '# Cost of AMD against MGD, FGD, PKD and CWD', '',
         f'Measured {report["date"]} with', '', '```bash', report['command'],
         '```', '',
         f'Machine: {m["cpu"]}, {m["logical_cores"]} logical cores, '

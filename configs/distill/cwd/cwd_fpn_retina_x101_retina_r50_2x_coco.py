@@ -1,0 +1,3 @@
+_base_ = ['../_base_/retina_x101_retina_r50_2x_coco.py', './_base_/cwd_fpn.py']
+
+model = dict(distiller=_base_.cwd_distillers.retina)

@@ -1,0 +1,6 @@
+_base_ = [
+    '../_base_/cascade-mask-rcnn_x101-dcn_faster-rcnn_r50_2x_coco.py',
+    './_base_/pkd_fpn.py'
+]
+
+model = dict(distiller=_base_.pkd_distillers.cascade)
