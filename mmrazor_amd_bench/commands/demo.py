@@ -15,13 +15,13 @@ is skipped when its result exists, ``--redo STAGE`` repeats it:
                 teacher's head and shape-compatible FPN convs) with the
                 distillation loss multiplied by 0
 4. ``amd``      the same student distilled with AMD
-5. ``mgd``      the same student distilled with MGD
-6. ``table``    COCO metrics of the students on the test images, each
+5. ``table``    COCO metrics of the students on the test images, each
                 one's gain over the control, the same gains over three seeds
                 of this schedule when they have been measured
                 (``python scripts/benchmark.py --setting embedded-demo``),
                 and one picture of what AMD hides
 
+The students are the rows of the setting's ``table``; a stage per row.
 Training and evaluation run through ``mim train`` / ``mim test``, exactly as
 a user would run them; their full logs are in each stage's work dir.
 """
