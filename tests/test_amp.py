@@ -22,13 +22,13 @@ What ``--amp`` does (MMRazor's ``tools/train.py``): it turns the config's
   (``test_amp_training.py``) runs the train command so, with only that
   assertion lifted in the training process, and compares it with float32.
 
-The losses: AMD and FGD compute their sums in float32 with autocast
-disabled (the convolutions before, align and generation blocks, run in the
-autocast dtype) and return float32. MultiLevelMGDLoss uses MMRazor's stock
-``MGDConnector`` and ``MGDLoss``, which do nothing about autocast: the
-connector's convolutions run in bfloat16 and return bfloat16, and the loss
-is float32 only because autocast's own policy runs ``mse_loss`` in float32
-(on CPU, as on CUDA). The sum over levels is float32 for all three.
+The losses: all three compute their squared errors and sums in float32
+with autocast disabled (the convolutions before, align and generation
+blocks, run in the autocast dtype) and return float32. MultiLevelMGDLoss
+runs MMRazor's stock ``MGDConnector`` (its convolutions in bfloat16 here)
+and calls the stock ``MGDLoss`` on float32 inputs with autocast off, rather
+than leaving the sum to autocast's op policy. The same at COCO size, in
+fp16 and bf16: ``test_amp_coco_size.py``.
 """
 import math
 import warnings

@@ -14,7 +14,16 @@ masks)::
 ``MGDConnector_l`` aligns the channels when ``Cs != C``, hides each
 position with probability ``lambda_mgd`` and regenerates the map with two
 3x3 convs (``docs/method.md``, "MGD").
+
+Under autocast the connector's convs run in the autocast dtype (fp16 or
+bf16), as AMD's generation blocks do; the squared error, its sum over
+``N x C x H x W`` and the weight are computed here in float32 with autocast
+off, whatever the dtype of the generated and the recorded teacher maps
+(MMRazor's ``MGDLoss`` would leave that to autocast's own op policy, which
+runs ``mse_loss`` in float32 on CPU and CUDA, and to the input dtype
+elsewhere, where a sum of ``C*H*W ~ 4e6`` squares exceeds fp16's 65504).
 """
+import torch
 import torch.nn as nn
 from mmrazor.models.architectures.connectors import MGDConnector
 from mmrazor.models.losses import MGDLoss
@@ -27,7 +36,8 @@ from .multi_level import Features, MultiLevelFeatureLoss
 
 @MODELS.register_module()
 class MultiLevelMGDLoss(MultiLevelFeatureLoss):
-    """MGD over ``num_levels`` FPN levels, summed (a float32 scalar).
+    """MGD over ``num_levels`` FPN levels, summed (a float32 scalar; float64
+    for float64 features).
 
     Args:
         alpha_mgd (float): ``alpha`` of every level. Defaults to 2e-5 (MGD's
@@ -66,8 +76,12 @@ class MultiLevelMGDLoss(MultiLevelFeatureLoss):
             preds_T: teacher features, same layout with ``C`` channels.
         """
         pairs = self.paired_levels(preds_S, preds_T)
-        losses = [
-            self.losses[level](self.connectors[level](student), teacher)
-            for level, student, teacher in pairs
-        ]
+        losses = []
+        for level, student, teacher in pairs:
+            generated = self.connectors[level](student)
+            with torch.autocast(device_type=teacher.device.type,
+                                enabled=False):
+                dtype = torch.promote_types(teacher.dtype, torch.float32)
+                losses.append(self.losses[level](generated.to(dtype),
+                                                 teacher.to(dtype)))
         return self.finite_sum(losses, pairs)
