@@ -2,9 +2,12 @@
 subprocesses through ``custom_imports``; ``tests/`` is put on PYTHONPATH).
 
 Per rank it appends every iteration's losses, and the ``distill.*``
-scalars that DistillBalanceHook logged, to ``losses_rank<r>.jsonl`` and
+scalars that DistillBalanceHook logged (and the ``amp.*`` ones of
+``cpu_amp.py``), to ``losses_rank<r>.jsonl`` and
 saves the model's state dict (wrapper removed) before training and after it
 to ``initial_rank<r>.pt`` and ``final_rank<r>.pt`` in the work dir.
+Importing it also registers ``cpu_amp.CpuAmpOptimWrapper`` (the config's
+``custom_imports`` are imported before ``--cfg-options`` apply).
 """
 import json
 import os.path as osp
@@ -15,6 +18,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmrazor.registry import HOOKS
 
+import cpu_amp  # noqa: F401  (registers CpuAmpOptimWrapper for the runs)
+
 
 @HOOKS.register_module()
 class ProbeHook(Hook):
@@ -24,7 +29,8 @@ class ProbeHook(Hook):
                          outputs=None):
         row = {k: float(v) for k, v in (outputs or {}).items()}
         for key, buffer in runner.message_hub.log_scalars.items():
-            if key.startswith('train/distill.') and key[6:] not in row:
+            if key.startswith(('train/distill.', 'train/amp.')) and (
+                    key[6:] not in row):
                 row[key[6:]] = float(buffer.current())
         row['iter'] = runner.iter
         path = osp.join(runner.work_dir, f'losses_rank{get_rank()}.jsonl')
