@@ -10,15 +10,11 @@ accelerator, its ``autocast`` allows only bfloat16 on a CPU and its
 where torch supports it (bf16 otherwise), and ``torch.amp.GradScaler('cpu')``
 with the dynamic scale of ``loss_scale='dynamic'`` (initial 2^16, halved
 and the step skipped when a gradient is Inf/NaN, doubled after 2000 good
-steps). Every step logs the scale its backward used as
-``train/amp.loss_scale`` and, once the scaler has updated, whether the step
-was skipped as ``train/amp.skipped`` (1.0 / 0.0); ``probe_hooks.py``
-writes both per iteration.
+steps); ``probe_hooks.py`` writes the scale before and after every step.
 """
 from contextlib import contextmanager
 
 import torch
-from mmengine.logging import MessageHub
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
@@ -47,14 +43,6 @@ class CpuAmpOptimWrapper(AmpOptimWrapper):
         self.loss_scaler = torch.amp.GradScaler('cpu', init_scale=init_scale)
         self.cast_dtype = cpu_autocast_dtype()
         self.use_fsdp = False
-
-    def step(self, **kwargs):
-        scale = float(self.loss_scaler.get_scale())
-        super().step(**kwargs)
-        hub = MessageHub.get_current_instance()
-        hub.update_scalar('train/amp.loss_scale', scale)
-        hub.update_scalar('train/amp.skipped', float(
-            self.loss_scaler.get_scale() < scale))
 
     @contextmanager
     def optim_context(self, model):

@@ -30,7 +30,10 @@ def check_finite(logged):
 
 
 def skipped(logged):
-    return [row['iter'] for row in logged if row['amp.skipped']]
+    """The steps after which the scale fell: their gradients overflowed
+    and the optimizer did not step."""
+    return [row['iter'] for row in logged
+            if row['amp.scale_after'] < row['amp.scale_before']]
 
 
 def check_scale(logged):
@@ -39,7 +42,7 @@ def check_scale(logged):
     steps = skipped(logged)
     assert steps == list(range(len(steps))), steps
     assert len(steps) <= 8
-    scales = [row['amp.loss_scale'] for row in logged]
+    scales = [row['amp.scale_before'] for row in logged]
     assert scales[0] == 2.0**16
     assert all(b == a / 2 for a, b in zip(scales[:len(steps)],
                                           scales[1:len(steps) + 1]))
@@ -80,6 +83,13 @@ def test_fp16_autocast_with_a_dynamic_loss_scale(method, synthetic_tiny,
         assert value == pytest.approx(reference[key],
                                       rel=FIRST_STEP_RTOL), key
     assert any(value != reference[key] for key, value in first.items())
+    # the GPU check's record of these rows (scripts/gpu_check.py)
+    from mmrazor_amd_bench.commands.gpu_check import method_record
+    record = method_record(method, float32_rows(method), logged)
+    assert record['finite'] and record['steps'] == 12
+    assert record['loss_scale']['skipped_steps'] == skipped(logged)
+    assert record['first_step']['amp_over_fp32'][
+        f'distill.loss_{method}'] == pytest.approx(1, rel=FIRST_STEP_RTOL)
     if method == 'mgd':  # the control skips the very same steps
         train(tmp_path / 'control', synthetic_tiny, *AMP,
               f'{HOOK}.scale=0.0', method=method)
@@ -87,4 +97,4 @@ def test_fp16_autocast_with_a_dynamic_loss_scale(method, synthetic_tiny,
         check_finite(control)
         assert skipped(control) == skipped(logged)
     print(f'{method} ({cpu_autocast_dtype()}): skipped steps '
-          f'{skipped(logged)}, scale then {logged[-1]["amp.loss_scale"]:g}')
+          f'{skipped(logged)}, scale then {logged[-1]["amp.scale_after"]:g}')
