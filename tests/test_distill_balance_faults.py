@@ -203,14 +203,13 @@ def test_gradient_share_of_each_micro_batch_under_accumulation(
 def test_a_nan_on_one_rank_stops_both_at_once(tmp_path):
     """Two gloo ranks; only rank 1's second batch (samples 5 and 7: the
     default sampler gives rank r the samples r, r+2, ...) has a NaN
-    detection loss. The per-iteration all-reduce gives both ranks the NaN: both stop
-    with the error at iteration 2, neither waits for the other (the
-    process group's timeout is 60 s; the run ends well before)."""
+    detection loss. The per-iteration all-reduce gives both ranks the NaN:
+    each raises the error itself at iteration 2. (Had one rank been left
+    waiting in a collective, torchrun would have ended it when the other
+    failed, and its log would hold no error of its own.)"""
     env = {**os.environ, 'PYTHONPATH': os.path.join(ROOT, 'tests') + (
         os.pathsep + os.environ['PYTHONPATH']
         if os.environ.get('PYTHONPATH') else '')}
-    import time
-    start = time.time()
     done = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
          f'--master_port={free_port()}',
@@ -219,7 +218,6 @@ def test_a_nan_on_one_rank_stops_both_at_once(tmp_path):
         env=env)
     log = done.stdout + done.stderr
     assert done.returncode != 0
-    assert time.time() - start < 55, log[-3000:]
     for rank in (0, 1):
         assert (f'[rank{rank}]: mmrazor_amd.engine.hooks.distill_balance_'
                 'hook.DistillBalanceError: DistillBalanceHook: the detection '
