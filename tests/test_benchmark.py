@@ -28,6 +28,20 @@ def test_a_student_stops_when_its_restored_teacher_has_no_weights(tmp_path):
         bench.check_teacher(amd)
 
 
+def test_a_report_written_mid_invocation_keeps_the_later_runs(tmp_path):
+    """After the first new run of an invocation finishes, the report is
+    written from the runs planned so far and those still to come: restored
+    runs of later seeds stay in it (and none is listed twice)."""
+    from mmrazor_amd_bench.benchmark.benchmark import Benchmark
+    bench = Benchmark(Setting.load(TINY, ROOT), str(tmp_path / 'out'),
+                      work_dir=str(tmp_path / 'work'))
+    runs_ = list(bench.runs())
+    bench.upcoming = runs_
+    bench.planned.append(runs_[0])
+    reported = bench.reported_runs()
+    assert [r.work_dir for r in reported] == [r.work_dir for r in runs_]
+
+
 def test_command_line_paths_are_kept_relative_to_the_checkout(tmp_path,
                                                              monkeypatch):
     """repo_path(): a path typed from any directory names the same place;

@@ -62,6 +62,7 @@ class Benchmark:
                                                       quiet)
         self.command, self.root = list(command), root
         self.planned: List[Run] = []
+        self.upcoming: List[Run] = []  # planned later in this invocation
         self.hidden = None  # phi -> share of hidden positions (publish)
         self.started = time.time()
 
@@ -151,11 +152,21 @@ class Benchmark:
         self.teacher()
         self.select()
         runs = list(self.runs())
+        self.upcoming = runs
         for i, run in enumerate(runs, start=1):
             self.step(run, f'{i}/{len(runs)}')
         self.publish()
         if self.dry_run:
             print(plan_summary(self.planned))
+
+    def reported_runs(self) -> List[Run]:
+        """The runs a report is written from: those planned so far and
+        those still to come, so that a report written after the first new
+        run keeps every finished run of the invocation (e.g. restored ones
+        of later seeds)."""
+        known = {run.work_dir for run in self.planned}
+        return self.planned + [run for run in self.upcoming
+                               if run.work_dir not in known]
 
     def report_file(self) -> Optional[str]:
         """The markdown report, once some run has finished."""

@@ -267,7 +267,7 @@ def phis_to_measure(hidden, phis, default_phi) -> list:
 def write(bench) -> None:
     setting = bench.setting
     os.makedirs(bench.out, exist_ok=True)
-    results = [_result(run) for run in bench.planned if run.done()]
+    results = [_result(run) for run in bench.reported_runs() if run.done()]
     if not results:
         return
     stem = osp.join(bench.out, setting.report)
