@@ -65,7 +65,7 @@ def window_run(synthetic_tiny, tmp_path_factory):
 
 @pytest.mark.slow
 def test_two_ranks_save_inside_the_window_by_epoch(window_run):
-    """The bar: 2 ranks, epoch checkpoints, the first inside the window;
+    """2 ranks, epoch checkpoints, the first inside the window;
     the run ends, both ranks log the same scale, the hand computation's."""
     work_dir, log = window_run
     assert 'Saving checkpoint at 1 epochs' in log

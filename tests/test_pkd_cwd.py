@@ -283,7 +283,8 @@ def test_committed_runs_are_reused_and_pkd_cwd_planned_new(tmp_path,
                                                            capsys):
     """The headline table (results/embedded-long) restored into another
     work dir: its runs (recorded with the positional hook options) are
-    reused as they are, only PKD and CWD are new; its report still reads."""
+    reused as they are, every run it lacks is a PKD or CWD run, and its
+    report still reads, row by row."""
     from mmrazor_amd_bench.benchmark.benchmark import Benchmark
     from mmrazor_amd_bench.benchmark.restore import restore_runs
     from mmrazor_amd_bench.benchmark.setting import Setting
@@ -291,17 +292,30 @@ def test_committed_runs_are_reused_and_pkd_cwd_planned_new(tmp_path,
     with open(osp.join(ROOT, 'results', 'embedded-long',
                        'embedded_benchmark.json')) as f:
         text = f.read().replace('work_dirs/embedded-long-c', work)
+    committed = json.loads(text)['runs']
+    students = {(r['label'], r['seed']) for r in committed
+                if r['group'] == 'methods'}
+    for label in ('baseline', 'control', 'FGD', 'MGD', 'AMD'):
+        assert {(label, seed) for seed in (0, 1, 2)} <= students, label
     (tmp_path / 'results.json').write_text(text)
-    assert len(restore_runs(str(tmp_path / 'results.json'))['restored']) == 16
+    restored = restore_runs(str(tmp_path / 'results.json'))['restored']
+    assert len(restored) == len(committed)  # the teacher's record too
     monkeypatch.chdir(ROOT)
     setting = Setting.load('embedded-long', ROOT)
     setting.cfg.ablations, setting.cfg.phis = {}, []
     Benchmark(setting, str(tmp_path / 'out'), work_dir=work, curve=False,
               dry_run=True).run()
     lines = capsys.readouterr().out.splitlines()
-    assert '# planned 22 runs: 16 done: reused, 6 new' in lines
-    assert ('# new: PKD seed 0; CWD seed 0; PKD seed 1; CWD seed 1; '
-            'PKD seed 2; CWD seed 2') in lines
+    planned = [(label, seed) for seed in (0, 1, 2)
+               for label in ('baseline', 'control', 'FGD', 'MGD', 'AMD',
+                             'PKD', 'CWD')]
+    new = [key for key in planned if key not in students]
+    assert all(label in ('PKD', 'CWD') for label, _ in new)
+    assert (f'# planned 22 runs: {22 - len(new)} done: reused, '
+            f'{len(new)} new') in lines
+    if new:
+        assert '# new: ' + '; '.join(
+            f'{label} seed {seed}' for label, seed in new) in lines
     bench = Benchmark(setting, str(tmp_path / 'out'), work_dir=work,
                       curve=False, report_only=True)
     for run in [bench.planner.teacher(), *bench.runs()]:
@@ -309,11 +323,14 @@ def test_committed_runs_are_reused_and_pkd_cwd_planned_new(tmp_path,
     bench.publish()
     with open(tmp_path / 'out' / 'embedded_benchmark.md') as f:
         report = f.read()
-    for label in ('baseline', 'control', 'FGD', 'MGD', 'AMD'):
-        assert f'| {label} | 3 |' in report, label
-    assert '| PKD |' not in report and '| CWD |' not in report
+    for label in ('baseline', 'control', 'FGD', 'MGD', 'AMD', 'PKD', 'CWD'):
+        seeds = sum(1 for lab, _ in students if lab == label)
+        if seeds:
+            assert f'| {label} | {seeds} |' in report, label
+        else:
+            assert f'| {label} |' not in report, label
     with open(tmp_path / 'out' / 'embedded_benchmark.json') as f:
-        assert len(json.load(f)['runs']) == 16
+        assert len(json.load(f)['runs']) == len(committed)
 
 
 def test_the_cost_script_times_pkd_and_cwd_level_by_level():
