@@ -87,15 +87,16 @@ def seed_summary(setting: Setting, rows, reference: str) -> str:
     for label in rows:
         gain = paired_gain(table.get(label, []), table.get(reference, []))
         if label != reference and gain:
+            per_seed = ', '.join(f'{d:+.1f}' for d in gain['diffs'])
             parts.append(f'{label} {gain["mean"]:+.1f} ± {gain["std"]:.1f} '
-                         f'(per seed {", ".join(f"{d:+.1f}" for d in gain["diffs"])})')
+                         f'(per seed {per_seed})')
     seeds = sorted({r['seed'] for r in table.get(reference, [])})
     return (f'Over seeds {", ".join(map(str, seeds))} of this schedule '
             f'({path}, `{command}`), mAP over the {reference}, mean ± std '
             f'of the per-seed differences: {"; ".join(parts)}.')
 
 
-def draw_masks(setting: Setting, amd_run, out: str) -> str:
+def draw_masks(setting: Setting, planner: Planner, amd_run, out: str) -> str:
     """One picture of what AMD hides on the first annotated test image,
     from the demo's AMD checkpoint; returns its path."""
     from mmrazor_amd_bench.commands import visualize_masks
@@ -103,7 +104,7 @@ def draw_masks(setting: Setting, amd_run, out: str) -> str:
         '--setting', setting.path, '--num-images', '1',
         '--config', amd_run.config,
         '--checkpoint', osp.join(amd_run.work_dir, 'final.pth'),
-        '--teacher-checkpoint', setting.teacher_checkpoint(''),
+        '--teacher-checkpoint', setting.teacher_checkpoint(planner.work_dir),
         '--baseline-config', 'none',
         '--ann-file', setting.data_root + setting.split('test')[0],
         '--image-dir', setting.data_root + setting.split('test')[1],
@@ -153,7 +154,7 @@ def main(argv=None):
     stages.header('table', osp.join(planner.work_dir, 'demo_results.md'))
     table = metrics_table(by_label(results), reference=reference,
                           columns=COLUMNS, unpaired=[teacher.label])
-    picture = draw_masks(setting, runs['AMD'],
+    picture = draw_masks(setting, planner, runs['AMD'],
                          osp.join(planner.work_dir, 'masks')) \
         if 'AMD' in runs else None
     schedule = setting.students
