@@ -127,3 +127,19 @@ def test_phi_overrides_the_masker_of_the_amd_loss():
     with pytest.warns(UserWarning, match='RandomMasker'):
         masker = visualize_masks.vis.amd_masker(cfg)
     assert (masker.phi, masker.tau) == (1.0, 0.5)
+
+
+@pytest.mark.parametrize('setting,work_dir', [
+    ('embedded-demo', 'work_dirs/embedded-demo'),
+    ('embedded-long', 'work_dirs/embedded-long'),
+])
+def test_pictures_go_beside_the_setting_runs_unless_out_is_given(
+        setting, work_dir):
+    """By default the pictures land in the setting's work dir, never in
+    the committed results/; --out wins."""
+    args = visualize_masks.parse_args(['--setting', setting])
+    visualize_masks.setting_defaults(args)
+    assert args.out == osp.join(ROOT, work_dir, 'masks')
+    args = visualize_masks.parse_args(['--setting', setting, '--out', 'x'])
+    visualize_masks.setting_defaults(args)
+    assert args.out == 'x'

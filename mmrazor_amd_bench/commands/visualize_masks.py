@@ -23,7 +23,8 @@ final.pth`` of AMD and of the baseline, the setting's teacher checkpoint)
 and the images of its ``test`` split. ``--config``, ``--checkpoint``,
 ``--baseline-config``, ``--baseline-checkpoint``, ``--teacher-checkpoint``,
 ``--ann-file`` and ``--image-dir`` override them. ``--no-checkpoint`` draws
-randomly initialised models (for tests).
+randomly initialised models (for tests). The pictures go to ``--out``,
+by default ``<the setting's work dir>/masks``.
 """
 import argparse
 import os
@@ -74,7 +75,7 @@ ARGUMENTS = (
     ('--phi', "override masker.phi of the config's AMD loss",
      dict(type=float, default=None)),
     ('--seed', 'seed of the random masks', dict(type=int, default=0)),
-    ('--out', 'output folder', dict(default='results/masks')),
+    ('--out', "output folder (default: <the setting's work dir>/masks)", {}),
     ('--dpi', None, dict(type=int, default=130)),
     ('--device', None, dict(default='cpu')),
 )
@@ -119,7 +120,8 @@ def setting_defaults(args):
                                          'final.pth'),
             teacher_checkpoint=setting.teacher_checkpoint(planner.work_dir),
             ann_file=setting.data_root + ann_file,
-            image_dir=setting.data_root + image_dir)
+            image_dir=setting.data_root + image_dir,
+            out=osp.join(planner.work_dir, 'masks'))
     finally:
         os.chdir(here)
     for key, path in defaults.items():
