@@ -131,14 +131,12 @@ def tiny_train_command(work_dir, data_root, *options, nproc=1,
 
 
 def tiny_train_env(method='amd'):
-    import os
-    tests = osp.join(ROOT, 'tests')
-    path = os.environ.get('PYTHONPATH')
-    return {
-        **os.environ, 'PYTHONUNBUFFERED': '1', 'DISTILL_METHOD': method,
-        'PYTHON': sys.executable, 'PORT': str(free_port()),
-        'PYTHONPATH': tests + (os.pathsep + path if path else '')
-    }
+    """The environment of a tiny-config training (``tests/`` on PYTHONPATH
+    for its probe hooks, the method to distil), plus the interpreter and a
+    free port for scripts/dist_train.sh."""
+    from mmrazor_amd_bench.commands.gpu_check import train_env
+    return {**train_env(method), 'PYTHON': sys.executable,
+            'PORT': str(free_port())}
 
 
 def run_script(script, *args):

@@ -14,7 +14,7 @@ import torch
 from mmengine.hooks import Hook
 
 import mmrazor_amd  # noqa: F401  (compat fixes, registries)
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, tiny_train_env
 from mmrazor_amd.engine import DistillBalanceError, DistillBalanceHook
 from mmrazor_amd.engine.hooks import distill_balance_hook as balance_module
 from toy_distill import make_runner
@@ -207,15 +207,12 @@ def test_a_nan_on_one_rank_stops_both_at_once(tmp_path):
     each raises the error itself at iteration 2. (Had one rank been left
     waiting in a collective, torchrun would have ended it when the other
     failed, and its log would hold no error of its own.)"""
-    env = {**os.environ, 'PYTHONPATH': os.path.join(ROOT, 'tests') + (
-        os.pathsep + os.environ['PYTHONPATH']
-        if os.environ.get('PYTHONPATH') else '')}
     done = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
          f'--master_port={free_port()}',
          os.path.join(ROOT, 'tests', 'toy_distill.py'), str(tmp_path),
          '5:nan', '4'], capture_output=True, text=True, timeout=300,
-        env=env)
+        env=tiny_train_env())
     log = done.stdout + done.stderr
     assert done.returncode != 0
     for rank in (0, 1):
