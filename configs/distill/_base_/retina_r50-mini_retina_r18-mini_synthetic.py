@@ -30,17 +30,6 @@ model = dict(
     teacher_ckpt=teacher_ckpt)
 val_cfg = _base_.distill_val_cfg
 
-# The distillation losses grow with the energy of the teacher's features,
-# which on these from-scratch teachers depends on how long they trained (the
-# unweighted AMD loss starts near 4.2e5 with a 6-epoch teacher, 7.2e4 with a
-# converged one). No fixed weight fits both: the weights are calibrated so
-# that the weighted distillation loss equals the detection loss over the
-# first 50 iterations (docs/method.md, "Loss balance").
-# On a CPU the frozen teacher's forward is about a third of a distilled
-# step; with its norms folded into its convs and in channels-last memory
-# format it runs faster and gives the same features up to float rounding
-# (docs/cost.md); `default_hooks.fast_teacher=None` turns it off.
-default_hooks = dict(
-    _base_.distill_default_hooks,
-    distill_balance=dict(type='mmrazor.DistillBalanceHook', target_ratio=1.0),
-    fast_teacher=dict(type='mmrazor.FastFrozenTeacherHook'))
+# calibrated loss weights and the fast frozen teacher
+# (fpn_teacher_distill.py)
+default_hooks = _base_.embedded_distill_default_hooks

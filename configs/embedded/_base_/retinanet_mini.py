@@ -1,45 +1,26 @@
-# RetinaNet at the embedded benchmark's size: 160 px images, a 64-channel
-# FPN over strides 8-128 and a two-conv head. Teacher and student share the
-# neck's output width and the head, and differ in the backbone (see
-# retinanet_*-mini_fpn_synthetic.py).
-num_classes = 6
-fpn_channels = 64
+# RetinaNet at the embedded benchmark's size (mini_parts.py) with a
+# two-conv head: the teacher on the half-width ResNet-50, the student on the
+# half-width ResNet-18 (retinanet_*-mini_fpn_synthetic.py).
+_base_ = ['./mini_parts.py']
 
 retinanet_mini = dict(
     _scope_='mmdet',  # also when built inside an mmrazor algorithm
     type='RetinaNet',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=32),
-    backbone=dict(
-        type='ResNet',
-        num_stages=4,
-        out_indices=(1, 2, 3),
-        frozen_stages=-1,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
-        style='pytorch'),
-    neck=dict(
-        type='FPN',
-        out_channels=fpn_channels,
-        start_level=0,
-        add_extra_convs='on_input',
-        num_outs=5),
+    data_preprocessor=_base_.detector_data_preprocessor,
+    backbone=_base_.student_backbone,
+    neck=dict(_base_.fpn, in_channels=_base_.student_fpn_in_channels),
     bbox_head=dict(
         type='RetinaHead',
-        num_classes=num_classes,
-        in_channels=fpn_channels,
+        num_classes=_base_.num_classes,
+        in_channels=_base_.fpn_channels,
         stacked_convs=2,
-        feat_channels=fpn_channels,
+        feat_channels=_base_.fpn_channels,
         anchor_generator=dict(
             type='AnchorGenerator',
             octave_base_scale=2,
             scales_per_octave=3,
             ratios=[0.5, 1.0, 2.0],
-            strides=[8, 16, 32, 64, 128]),
+            strides=_base_.fpn_strides),
         bbox_coder=dict(
             type='DeltaXYWHBBoxCoder',
             target_means=[.0, .0, .0, .0],
@@ -69,13 +50,8 @@ retinanet_mini = dict(
         nms=dict(type='nms', iou_threshold=0.5),
         max_per_img=100))
 
-# ResNet-50 (bottleneck) at half width: C3-C5 have 256/512/1024 channels.
 teacher_model = dict(
     retinanet_mini,
-    backbone=dict(retinanet_mini['backbone'], depth=50, base_channels=32),
-    neck=dict(retinanet_mini['neck'], in_channels=[256, 512, 1024]))
-# ResNet-18 (basic block) at half width: C3-C5 have 64/128/256 channels.
-student_model = dict(
-    retinanet_mini,
-    backbone=dict(retinanet_mini['backbone'], depth=18, base_channels=32),
-    neck=dict(retinanet_mini['neck'], in_channels=[64, 128, 256]))
+    backbone=_base_.teacher_backbone,
+    neck=dict(_base_.fpn, in_channels=_base_.teacher_fpn_in_channels))
+student_model = retinanet_mini

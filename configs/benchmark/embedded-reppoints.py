@@ -1,0 +1,27 @@
+# The paper's anchor-free setting (setting 2: RepPoints with GN neck and
+# head) on the embedded problem: RepPoints R50-mini -> R18-mini, trained
+# from scratch on the same generated data as embedded-long, under the same
+# rules: a converged teacher, students trained until the baseline has
+# nearly stopped improving, every distilled student and the control started
+# from the teacher's head and shape-compatible FPN convs, one calibration
+# rule for every method's weight, paired seeds. Chosen by measurement:
+# docs/benchmark.md, "RepPoints".
+_base_ = ['./embedded-long.py']
+
+name = 'embedded-reppoints'
+title = ('RepPoints R50-mini -> R18-mini (GN neck and head) on generated '
+         'COCO-format data, trained from scratch on 2 CPU cores')
+teacher = dict(
+    label='teacher (RepPoints R50-mini)',
+    config='configs/embedded/reppoints_r50-mini_fpn-gn_head-gn_synthetic.py')
+baseline = dict(
+    config='configs/embedded/reppoints_r18-mini_fpn-gn_head-gn_synthetic.py')
+# configs/distill/<method>/<method>_fpn_<distill_pair>.py
+distill_pair = 'reppoints_r50-mini_reppoints_r18-mini_synthetic'
+# the paper's two ablations of Tables II-IV
+ablations = {
+    '_delete_': True,
+    'AMD w/o Ada-Mask': 'no_ada_mask',
+    'AMD w/o Ada-Channel': 'no_ada_channel',
+}
+phis = []

@@ -1,0 +1,6 @@
+_base_ = [
+    '../_base_/reppoints_r50-mini_reppoints_r18-mini_synthetic.py',
+    './_base_/amd_fpn.py'
+]
+
+model = dict(distiller=_base_.amd_distillers.embedded)
