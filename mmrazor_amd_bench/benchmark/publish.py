@@ -16,7 +16,8 @@ from typing import Dict, List, Optional
 from . import environment, plots
 from .curves import read_scalars, summarise_training
 from .report import (COLUMNS, by_label, gains_table, mean_std,
-                     metrics_table, percent, phi_table, selection_table)
+                     metrics_table, percent, phi_table, selection_table,
+                     size_gains_table)
 from .restore import _same_teacher
 
 
@@ -142,12 +143,15 @@ def markdown(bench, results: List[Dict]) -> str:
              _gap_line(methods, setting.teacher['label'], baseline,
                        control), '']
     if methods.get(control):
+        paired = [label for label in methods
+                  if label not in (control, setting.teacher['label'])]
         lines += ['## Gains over the control, paired by seed', '',
-                  gains_table(methods, control,
-                              [label for label in methods
-                               if label not in (control,
-                                                setting.teacher['label'])]),
-                  '']
+                  gains_table(methods, control, paired), '',
+                  '### By object size', '',
+                  'Δ AP of small (area < 32²), medium and large (≥ 96²) '
+                  'objects over the control, mean ± std of the per-seed '
+                  'differences.', '',
+                  size_gains_table(methods, control, paired), '']
     selection = [r for r in results if r['group'] == 'selection']
     if selection:
         lines += ['## Loss weights, chosen on the holdout split', '',

@@ -131,6 +131,34 @@ def gains_table(table: Dict[str, Results], reference: str,
     return '\n'.join(lines)
 
 
+SIZE_COLUMNS = ('mAP', 'AP_S', 'AP_M', 'AP_L')
+
+
+def size_gains_table(table: Dict[str, Results], reference: str,
+                     labels: Sequence[str],
+                     columns: Sequence[str] = SIZE_COLUMNS) -> str:
+    """Paired gains of ``labels`` over ``reference`` in mAP and in the AP
+    of small, medium and large objects (COCO's area bins): per column the
+    mean ± std of the per-seed differences, and the size bin with the
+    largest mean gain."""
+    header = ['Method', 'seeds'] + [f'Δ {c}' for c in columns] + [
+        'largest gain']
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|' + '|'.join(['---'] * len(header)) + '|']
+    for label in labels:
+        gains = {c: paired_gain(table.get(label, []),
+                                table.get(reference, []), c)
+                 for c in columns}
+        if any(g is None for g in gains.values()):
+            continue
+        sizes = [c for c in columns if c != 'mAP']
+        largest = max(sizes, key=lambda c: gains[c]['mean']) if sizes else ''
+        lines.append('| ' + ' | '.join(
+            [label, str(gains[columns[0]]['n'])] +
+            [_paired_cell(gains[c]) for c in columns] + [largest]) + ' |')
+    return '\n'.join(lines)
+
+
 def selection_table(results: Results) -> str:
     """Holdout mAP of each method at each target ratio."""
     cells: Dict[str, Dict[float, float]] = {}
