@@ -206,6 +206,29 @@ def test_restored_runs_are_reused_and_a_teacher_is_not_mixed(tmp_path,
         restore_runs('results.json')
 
 
+def test_an_evaluated_teacher_is_restored_into_the_teacher_run_dir(
+        tmp_path, monkeypatch):
+    """A teacher that was only evaluated from a committed checkpoint (the
+    demo's) is not written beside that checkpoint, where the committed
+    teacher's own record lies."""
+    from mmrazor_amd_bench.benchmark.restore import restore_runs
+    monkeypatch.chdir(tmp_path)
+    os.makedirs('committed')
+    own = dict(result('teacher', 0, 0.6, group='teacher'),
+               checkpoint='work/teacher/final.pth',
+               training=dict(val=[dict(epoch=30, mAP=0.599)]))
+    with open('committed/metrics.json', 'w') as f:
+        json.dump(own, f)
+    evaluated = dict(result('teacher', 0, 0.6, group='teacher'),
+                     checkpoint='committed/teacher.pth', options=[])
+    with open('results.json', 'w') as f:
+        json.dump(dict(runs=[evaluated]), f)
+    done = restore_runs('results.json', 'demo/teacher')
+    assert done['restored'] == ['demo/teacher/metrics.json']
+    with open('committed/metrics.json') as f:
+        assert json.load(f) == own
+
+
 @pytest.mark.parametrize('tree', [
     'embedded-long', 'embedded-long-ablations', 'embedded-long-2x',
     'archive/embedded-long-lost-teacher'])

@@ -49,24 +49,34 @@ SIGNIFICANCE = 'significant: mean Δ > 2 × pooled seed std'
 SIGNIFICANCE_SEEDS = 3
 
 
-def paired_gain(rows: Results, reference: Results,
-                column: str = 'mAP') -> Optional[Dict]:
-    """Per-seed differences ``rows - reference`` over their common seeds:
-    ``mean``, ``std`` (sample), ``n``, ``diffs`` (in seed order) and
-    ``pooled_std`` (the root mean square of the two rows' seed stds)."""
-    ref = {r['seed']: percent(r, column) for r in reference}
-    pairs = [(percent(r, column), ref[r['seed']])
-             for r in sorted(rows, key=lambda r: r['seed'])
-             if r['seed'] in ref]
-    if not pairs:
+def paired_difference(values: Dict[int, float],
+                      reference: Dict[int, float]) -> Optional[Dict]:
+    """Per-seed differences ``values - reference`` (seed -> value) over
+    their common seeds: ``mean``, ``std`` (sample), ``n``, ``diffs`` (in
+    seed order), ``seeds`` and ``pooled_std`` (the root mean square of the
+    two series' seed stds); None without a common seed."""
+    seeds = sorted(set(values) & set(reference))
+    if not seeds:
         return None
+    pairs = [(values[s], reference[s]) for s in seeds]
     diffs = [a - b for a, b in pairs]
     mean, std = mean_std(diffs)
     spreads = [mean_std([a for a, _ in pairs])[1],
                mean_std([b for _, b in pairs])[1]]
     pooled = (sum(s * s for s in spreads) / 2)**0.5
-    return dict(mean=mean, std=std, n=len(diffs), diffs=diffs,
+    return dict(mean=mean, std=std, n=len(diffs), diffs=diffs, seeds=seeds,
                 pooled_std=pooled)
+
+
+def by_seed(rows: Results, column: str = 'mAP') -> Dict[int, float]:
+    """seed -> the column (%) of each result."""
+    return {r['seed']: percent(r, column) for r in rows}
+
+
+def paired_gain(rows: Results, reference: Results,
+                column: str = 'mAP') -> Optional[Dict]:
+    """:func:`paired_difference` of two rows' ``column`` (%)."""
+    return paired_difference(by_seed(rows, column), by_seed(reference, column))
 
 
 def _paired_cell(gain: Optional[Dict]) -> str:
@@ -142,7 +152,7 @@ def size_gains_table(table: Dict[str, Results], reference: str,
     mean ± std of the per-seed differences, and the size bin with the
     largest mean gain."""
     header = ['Method', 'seeds'] + [f'Δ {c}' for c in columns] + [
-        'largest gain']
+        'largest mean gain']
     lines = ['| ' + ' | '.join(header) + ' |',
              '|' + '|'.join(['---'] * len(header)) + '|']
     for label in labels:

@@ -19,7 +19,7 @@ import json
 import os
 import os.path as osp
 import shutil
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 
 def _write(path: str, record: Dict) -> None:
@@ -46,14 +46,28 @@ def _refuse_another_teacher(record_path: str, teacher: Dict,
             raise RuntimeError(message)
 
 
-def restore_runs(results_json: str) -> Dict[str, List[str]]:
+def _run_dir(run: Dict, teacher_run_dir: Optional[str]) -> str:
+    """Where a run's record goes: the folder of the ``final.pth`` it trained;
+    a teacher that was only evaluated from a given checkpoint (a setting
+    without ``teacher.train``) goes to ``teacher_run_dir``, not beside that
+    checkpoint."""
+    trained = osp.basename(run['checkpoint']) == 'final.pth'
+    if run['group'] == 'teacher' and not trained and teacher_run_dir:
+        return teacher_run_dir
+    return osp.dirname(run['checkpoint'])
+
+
+def restore_runs(results_json: str,
+                 teacher_run_dir: Optional[str] = None
+                 ) -> Dict[str, List[str]]:
     """Write each run's ``metrics.json`` where it was trained (the folder
-    of its ``checkpoint``, relative to the current directory), unless one
-    is there. Refuses a work dir whose teacher is another one than the
-    JSON's. Returns ``{'restored': [...], 'kept': [...]}``."""
+    of its ``checkpoint``, relative to the current directory; an evaluated
+    teacher's in ``teacher_run_dir``), unless one is there. Refuses a work
+    dir whose teacher is another one than the JSON's. Returns
+    ``{'restored': [...], 'kept': [...]}``."""
     with open(results_json) as f:
         runs = json.load(f)['runs']
-    paths = [osp.join(osp.dirname(run['checkpoint']), 'metrics.json')
+    paths = [osp.join(_run_dir(run, teacher_run_dir), 'metrics.json')
              for run in runs]
     for run, path in zip(runs, paths):
         if run['group'] == 'teacher':

@@ -62,7 +62,8 @@ def main(argv=None):
         sys.exit('the committed runs go back where they were trained; '
                  '--work-dir is for --teacher')
     results = args.results or osp.join('results', setting.name)
-    done = restore_runs(osp.join(results, f'{setting.report}.json'))
+    done = restore_runs(osp.join(results, f'{setting.report}.json'),
+                        Planner(setting).teacher().work_dir)
     print(f'{len(done["restored"])} runs restored, {len(done["kept"])} '
           'already there')
 
