@@ -134,3 +134,31 @@ def test_the_step_report_says_how_amp_and_the_teacher_ran():
         'AMD: as built.' in text
     assert 'as in training' not in text
     assert 'AMD 65536 -> 1024, 6 skipped' in text
+
+
+def test_busy_names_computing_jobs_apart_from_idle_ones(tmp_path):
+    """A heavy job that computes is named as running; one that sleeps (a
+    parent waiting for its stopped child) is named as idle."""
+    import subprocess
+    import sys
+    import time
+
+    from mmrazor_amd_bench.benchmark.environment import busy
+    spin = tmp_path / 'spin' / 'scripts' / 'demo.py'
+    nap = tmp_path / 'nap' / 'scripts' / 'demo.py'
+    for path, body in ((spin, 'while True: pass'),
+                       (nap, 'import time; time.sleep(60)')):
+        path.parent.mkdir(parents=True)
+        path.write_text(body)
+    procs = [subprocess.Popen([sys.executable, str(p)]) for p in (spin, nap)]
+    try:
+        time.sleep(0.5)
+        sentence = busy(window_s=0.5)
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    running, _, idle = sentence.partition('idle or stopped:')
+    assert f'{procs[0].pid} (scripts/demo.py)' in running.split(';')[0]
+    assert f'{procs[1].pid} (scripts/demo.py)' in idle
+    assert f'{procs[1].pid} (' not in running

@@ -78,8 +78,10 @@ def test_config_builds_and_trains_one_step(path, no_downloads):
     torch.manual_seed(0)
     cfg, model = build(path)
     assert type(model).__name__ == 'FpnTeacherDistill'
-    if 'synthetic' in path:  # the embedded setting's locally trained teacher
-        assert cfg.teacher_ckpt == 'results/embedded-long/teacher/teacher.pth'
+    if 'synthetic' in path:  # the embedded pair's locally trained teacher
+        family = 'reppoints' if 'reppoints' in path else 'long'
+        assert cfg.teacher_ckpt == \
+            f'results/embedded-{family}/teacher/teacher.pth'
     else:  # OpenMMLab URLs, not fetched here
         assert cfg.teacher_ckpt.startswith('https://download.openmmlab.com/')
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

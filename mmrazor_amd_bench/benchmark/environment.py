@@ -57,10 +57,16 @@ def machine(device: str = 'cpu') -> Dict:
     return info
 
 
-def busy() -> str:
-    """A sentence naming other heavy jobs and the load, or ''. Jobs that
-    are stopped (SIGSTOP, state ``T``) use no CPU and are named apart."""
-    others, stopped = [], []
+def _cpu_seconds(pid: str) -> float:
+    """User plus system CPU time of a process so far (``/proc/<pid>/stat``)."""
+    with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def _heavy_jobs() -> Dict[str, str]:
+    """pid -> ``'<pid> (<job>)'`` for the project's heavy jobs but this one."""
+    jobs = {}
     for pid in os.listdir('/proc'):
         if not pid.isdigit() or int(pid) in (os.getpid(), os.getppid()):
             continue
@@ -68,19 +74,46 @@ def busy() -> str:
             with open(f'/proc/{pid}/cmdline', 'rb') as f:
                 cmdline = f.read().replace(b'\0', b' ').decode(
                     errors='replace')
-            with open(f'/proc/{pid}/stat') as f:
-                state = f.read().rsplit(')', 1)[1].split()[0]
-        except (OSError, IndexError):
+        except OSError:
             continue
-        jobs = [f'{pid} ({job})' for job in HEAVY_JOBS if job in cmdline]
-        (stopped if state in 'Tt' else others).extend(jobs)
+        for job in HEAVY_JOBS:
+            if job in cmdline:
+                jobs[pid] = f'{pid} ({job})'
+                break
+    return jobs
+
+
+def busy(window_s: float = 1.0, idle_share: float = 0.05) -> str:
+    """A sentence naming other heavy jobs and the load, or ''.
+
+    Each job's CPU time is read twice, ``window_s`` apart: a job that used
+    less than ``idle_share`` of a core meanwhile (stopped with SIGSTOP, or a
+    parent such as ``scripts/benchmark.py`` waiting for a stopped child) is
+    named apart as idle; the others compete for the cores."""
+    import time
+    jobs = _heavy_jobs()
+    before = {}
+    for pid in jobs:
+        try:
+            before[pid] = _cpu_seconds(pid)
+        except (OSError, IndexError, ValueError):
+            pass
+    time.sleep(window_s if before else 0)
+    running, idle = [], []
+    for pid, start in before.items():
+        try:
+            used = _cpu_seconds(pid) - start
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        (running if used >= idle_share * window_s else idle).append(
+            jobs[pid])
     load = os.getloadavg()[0]
     words = []
-    if others:
-        words.append('other heavy jobs run: ' + ', '.join(others))
-    if stopped:
-        words.append('other jobs exist but are stopped: ' +
-                     ', '.join(stopped))
+    if running:
+        words.append('other heavy jobs run: ' + ', '.join(running))
+    if idle:
+        words.append('other jobs exist but are idle or stopped: ' +
+                     ', '.join(idle))
     if load > 0.25 * (os.cpu_count() or 2):  # 0.5 on 2 cores
         words.append(f'1-min load average {load:.2f}')
     return '; '.join(words)
