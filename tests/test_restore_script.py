@@ -60,7 +60,7 @@ def test_the_committed_runs_go_back_to_their_work_dirs(results, tmp_path):
 def test_a_committed_teacher_starts_a_new_work_dir(tmp_path):
     committed = osp.join(COMMITTED, 'teacher')
     code, out = restore('--setting', 'embedded-long', '--teacher', committed,
-                        '--work-dir', 'new', cwd=tmp_path)
+                        '--work-dir', 'new', '--no-check', cwd=tmp_path)
     assert code == 0, out
     target = tmp_path / 'new' / 'teacher.pth'
     assert out.strip().endswith(f'-> {target}')
@@ -84,6 +84,25 @@ def test_a_committed_teacher_starts_a_new_work_dir(tmp_path):
     assert code != 0 and 'another teacher' in out
     with open(osp.join(committed, 'teacher.pth'), 'rb') as f:
         assert target.read_bytes() == f.read()
+
+
+def test_a_teacher_that_scores_otherwise_here_is_not_restored(tmp_path):
+    """Without --no-check the committed teacher is evaluated on the
+    setting's data first: on other data (here four generated images) it
+    does not score its record, and nothing is put in place."""
+    setting = tmp_path / 'other-data.py'
+    setting.write_text(
+        f"_base_ = ['{ROOT}/configs/benchmark/embedded-long.py']\n"
+        "name = 'other-data'\n"
+        f"data = dict(root='{tmp_path}/data', generate=dict(num_train=4, "
+        "num_holdout=2, num_val=4))\n")
+    committed = osp.join(COMMITTED, 'teacher')
+    code, out = restore('--setting', str(setting), '--teacher', committed,
+                        '--work-dir', str(tmp_path / 'new'), cwd=tmp_path)
+    assert code != 0 and 'not restored: the committed teacher scores ' \
+        'differently' in out, out
+    assert not (tmp_path / 'new' / 'teacher.pth').exists()
+    assert not (tmp_path / 'new' / 'teacher' / 'metrics.json').exists()
 
 
 @pytest.mark.parametrize('args,message', [

@@ -85,20 +85,27 @@ def restore_runs(results_json: str,
     return done
 
 
+def refuse_another_teacher(folder: str, teacher_run_dir: str) -> None:
+    """Raise ``RuntimeError`` when ``teacher_run_dir`` holds the record of
+    another teacher than the committed one in ``folder``."""
+    with open(osp.join(folder, 'metrics.json')) as f:
+        record = json.load(f)
+    _refuse_another_teacher(
+        osp.join(teacher_run_dir, 'metrics.json'), record,
+        f'{teacher_run_dir} holds another teacher than {folder}: choose '
+        'another work dir')
+
+
 def restore_teacher(folder: str, teacher_run_dir: str,
                     teacher_target: str) -> None:
     """Copy a committed teacher (``folder``: ``teacher.pth`` and
     ``metrics.json``) to ``teacher_target``, the checkpoint the setting's
     students read, and its run record to ``teacher_run_dir``. Refuses to
     replace another teacher."""
-    weights = osp.join(folder, 'teacher.pth')
+    refuse_another_teacher(folder, teacher_run_dir)
     with open(osp.join(folder, 'metrics.json')) as f:
         record = json.load(f)
-    record_path = osp.join(teacher_run_dir, 'metrics.json')
-    _refuse_another_teacher(
-        record_path, record, f'{teacher_run_dir} holds another teacher than '
-        f'{folder}: choose another work dir')
     os.makedirs(osp.dirname(teacher_target) or '.', exist_ok=True)
-    shutil.copyfile(weights, teacher_target)
-    _write(record_path, dict(record, checkpoint=osp.join(teacher_run_dir,
-                                                         'final.pth')))
+    shutil.copyfile(osp.join(folder, 'teacher.pth'), teacher_target)
+    _write(osp.join(teacher_run_dir, 'metrics.json'),
+           dict(record, checkpoint=osp.join(teacher_run_dir, 'final.pth')))

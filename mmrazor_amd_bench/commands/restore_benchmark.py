@@ -19,7 +19,11 @@ reuses it instead of training it again (logs and checkpoints are not
 committed; the report keeps the curves stored in the JSON). Distilled runs
 added there need the teacher those runs learned from; the benchmark stops
 if it is missing. With ``--teacher DIR`` (``teacher.pth`` and
-``metrics.json``), only that teacher is put in place, in ``--work-dir``.
+``metrics.json``), only that teacher is put in place, in ``--work-dir``,
+once it has scored its recorded test metrics again on the setting's data
+(generated here if missing; ``--no-check`` skips the evaluation): a teacher
+that meets other data than it was trained on would make every student's
+reference wrong.
 """
 import argparse
 import os
@@ -29,9 +33,12 @@ import sys
 from mmrazor_amd_bench import ROOT
 
 from mmrazor_amd_bench.benchmark.plan import Planner  # noqa: E402
-from mmrazor_amd_bench.benchmark.restore import (restore_runs,  # noqa: E402
-                                           restore_teacher)
+from mmrazor_amd_bench.benchmark.restore import (  # noqa: E402
+    refuse_another_teacher, restore_runs, restore_teacher)
+from mmrazor_amd_bench.benchmark.runs import evaluate  # noqa: E402
 from mmrazor_amd_bench.benchmark.setting import Setting, repo_path  # noqa: E402
+from mmrazor_amd_bench.benchmark.teacher_check import (  # noqa: E402
+    TeacherMismatchError, check_recorded)
 
 
 def main(argv=None):
@@ -42,6 +49,8 @@ def main(argv=None):
     parser.add_argument('--teacher', metavar='DIR',
                         help='a committed teacher: teacher.pth, metrics.json')
     parser.add_argument('--work-dir', help='default work_dirs/<setting>')
+    parser.add_argument('--no-check', action='store_true',
+                        help='restore --teacher without evaluating it')
     args = parser.parse_args(argv)
     for key in ('setting', 'results', 'teacher', 'work_dir'):
         value = getattr(args, key)
@@ -55,7 +64,18 @@ def main(argv=None):
         if not setting.teacher.get('train'):
             sys.exit(f'{setting.name} does not train its teacher: its '
                      'configs name the checkpoint')
-        restore_teacher(args.teacher, planner.teacher().work_dir, target)
+        run = planner.teacher()
+        refuse_another_teacher(args.teacher, run.work_dir)
+        if not args.no_check:
+            setting.prepare_data()
+            fresh = evaluate(run, osp.join(args.teacher, 'teacher.pth'))
+            try:
+                print(check_recorded(fresh,
+                                     osp.join(args.teacher, 'metrics.json'),
+                                     setting.data_root))
+            except TeacherMismatchError as error:
+                sys.exit(f'not restored: {error}')
+        restore_teacher(args.teacher, run.work_dir, target)
         print(f'teacher of {args.teacher} -> {target}')
         return
     if args.work_dir:
