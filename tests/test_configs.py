@@ -13,6 +13,8 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from mmrazor_amd.models.utils import check_distill_pair
+
 CONFIG_DIR = osp.join(ROOT, 'configs', 'distill')
 CONFIGS = sorted(
     path for path in glob.glob(osp.join(CONFIG_DIR, '*', '*.py'))
@@ -84,6 +86,9 @@ def test_config_builds_and_trains_one_step(path, no_downloads):
             f'results/embedded-{family}/teacher/teacher.pth'
     else:  # OpenMMLab URLs, not fetched here
         assert cfg.teacher_ckpt.startswith('https://download.openmmlab.com/')
+    # the pair's features fit every loss (DistillPairCheckHook's check)
+    assert check_distill_pair(model, image_size=128) == list(
+        model.distiller.distill_losses)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     assert optim_wrapper.clip_grad_kwargs == dict(max_norm=35, norm_type=2)
 
@@ -117,6 +122,8 @@ def test_config_builds_and_trains_one_step(path, no_downloads):
     assert cfg.default_hooks.teacher_checkpoint.type == \
         'mmrazor.TeacherCheckpointHook'
     assert cfg.default_hooks.rng_state.type == 'mmrazor.RNGStateHook'
+    assert cfg.default_hooks.pair_check.type == \
+        'mmrazor.DistillPairCheckHook'
     assert cfg.default_hooks.logger.type == 'LoggerHook'  # mmdet's stay
 
 

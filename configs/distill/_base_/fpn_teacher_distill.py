@@ -41,7 +41,10 @@ distill_optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
 # other hooks a config lists, e.g.
 #   --cfg-options default_hooks.distill_balance.target_ratio=1.0
 # `teacher_checkpoint` stops when model.teacher_ckpt does not fit the
-# teacher's backbone and neck (MMRazor only logs it); `rng_state` keeps the
+# teacher's backbone and neck (MMRazor only logs it); `pair_check` stops
+# before the first step when the student's and the teacher's recorded
+# features cannot be paired (FPN levels, strides, channels without an align
+# conv: docs/own_detectors.md); `rng_state` keeps the
 # random generators in checkpoints so that --resume continues the run
 # exactly; `distill_balance` logs the raw and weighted distillation losses
 # against the detection loss, and with `target_ratio=1.0` calibrates the
@@ -51,6 +54,7 @@ distill_optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
 # that two bases of one file both define).
 distill_default_hooks = dict(
     teacher_checkpoint=dict(type='mmrazor.TeacherCheckpointHook'),
+    pair_check=dict(type='mmrazor.DistillPairCheckHook'),
     rng_state=dict(type='mmrazor.RNGStateHook'),
     distill_balance=dict(type='mmrazor.DistillBalanceHook'))
 
