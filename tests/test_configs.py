@@ -70,6 +70,12 @@ def test_every_setting_and_ablation_has_a_config():
             assert f'{method}/{method}_{setting}.py' in names
         for ablation in ('amd-no-ada-mask', 'amd-no-ada-channel'):
             assert f'amd/{ablation}_{setting}.py' in names
+    # the embedded pairs of settings 2 and 3: every method and ablation
+    for setting in ('fpn_reppoints_r50-mini_reppoints_r18-mini_synthetic',
+                    'fpn_cascade-rcnn_r50-mini_faster-rcnn_r18-mini_synthetic'):
+        for method in ('amd', 'mgd', 'fgd', 'pkd', 'cwd', 'amd-no-ada-mask',
+                       'amd-no-ada-channel'):
+            assert f'{method.split("-")[0]}/{method}_{setting}.py' in names
     assert f'amd/amd-mbconv_{settings[0]}.py' in names
     assert f'amd/amd-dense-x1_{settings[0]}.py' in names
     assert f'amd/amd-clue-within_{settings[2]}.py' in names
@@ -81,7 +87,8 @@ def test_config_builds_and_trains_one_step(path, no_downloads):
     cfg, model = build(path)
     assert type(model).__name__ == 'FpnTeacherDistill'
     if 'synthetic' in path:  # the embedded pair's locally trained teacher
-        family = 'reppoints' if 'reppoints' in path else 'long'
+        family = ('reppoints' if 'reppoints' in path else
+                  'faster-rcnn' if 'faster-rcnn' in path else 'long')
         assert cfg.teacher_ckpt == \
             f'results/embedded-{family}/teacher/teacher.pth'
     else:  # OpenMMLab URLs, not fetched here

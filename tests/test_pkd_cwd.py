@@ -21,9 +21,10 @@ SETTINGS = ('retina_x101_retina_r50_2x_coco',
             'reppoints_x101-dcn_reppoints_r50_2x_coco',
             'cascade-mask-rcnn_x101-dcn_faster-rcnn_r50_2x_coco',
             'retina_r50-mini_retina_r18-mini_synthetic',
-            'reppoints_r50-mini_reppoints_r18-mini_synthetic')
+            'reppoints_r50-mini_reppoints_r18-mini_synthetic',
+            'cascade-rcnn_r50-mini_faster-rcnn_r18-mini_synthetic')
 # MMRazor's published per-level weights (configs/distill/mmdet/pkd, cwd)
-WEIGHTS = {('pkd', SETTINGS[2]): 6}
+WEIGHTS = {('pkd', SETTINGS[2]): 6, ('pkd', SETTINGS[5]): 6}
 
 
 def config_path(method, setting):

@@ -24,12 +24,15 @@ amd_distiller = dict(
             preds_T=dict(from_student=False, recorder='fpn'))))
 # The loss of each setting: the one-stage COCO settings take the values
 # above; Faster R-CNN takes MGD's alpha of two-stage detectors; the embedded
-# setting has 64-channel FPNs (its DistillBalanceHook calibrates the weight).
+# settings have 64-channel FPNs (their DistillBalanceHook calibrates the
+# weight; `embedded_cascade` is the two-stage one).
 amd_losses = dict(
     retina=amd_loss,
     reppoints=amd_loss,
     cascade=dict(amd_loss, loss_weight=5e-7),
-    embedded=dict(amd_loss, student_channels=64, teacher_channels=64))
+    embedded=dict(amd_loss, student_channels=64, teacher_channels=64),
+    embedded_cascade=dict(
+        amd_loss, student_channels=64, teacher_channels=64, loss_weight=5e-7))
 amd_distillers = {
     kind: dict(amd_distiller, distill_losses=dict(loss_amd=loss))
     for kind, loss in amd_losses.items()

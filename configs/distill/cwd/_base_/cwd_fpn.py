@@ -11,9 +11,10 @@ cwd_num_levels = 5
 cwd_loss = dict(type='ChannelWiseDivergence', tau=1, loss_weight=10)
 
 # The loss of each setting, per level: MMRazor's FPN value (tau 1, weight 10)
-# everywhere; the embedded setting's DistillBalanceHook calibrates it.
+# everywhere; the embedded settings' DistillBalanceHook calibrates it.
 cwd_losses = dict(
-    retina=cwd_loss, reppoints=cwd_loss, cascade=cwd_loss, embedded=cwd_loss)
+    retina=cwd_loss, reppoints=cwd_loss, cascade=cwd_loss, embedded=cwd_loss,
+    embedded_cascade=cwd_loss)
 cwd_mappings = {
     f'loss_cwd_fpn{i}': dict(
         preds_S=dict(

@@ -24,15 +24,19 @@ fgd_distiller = dict(
             preds_T=dict(from_student=False, recorder='fpn'),
             data_samples=dict(from_student=True, recorder='gt', data_idx=1))))
 # The loss of each setting: the official FGD hyper-parameters of its
-# detectors (RetinaNet: the values above); the embedded setting has 64-channel
-# FPNs and DistillBalanceHook scales its four weights together.
+# detectors (RetinaNet: the values above); the embedded settings have
+# 64-channel FPNs and DistillBalanceHook scales the four weights together,
+# so only their ratios count (`embedded_cascade`: the two-stage ones).
 fgd_losses = dict(
     retina=fgd_loss,
     reppoints=dict(fgd_loss, alpha_fgd=1.6e-3, beta_fgd=8e-4, gamma_fgd=8e-4,
                    lambda_fgd=8e-6),
     cascade=dict(fgd_loss, alpha_fgd=5e-5, beta_fgd=2.5e-5, gamma_fgd=5e-5,
                  lambda_fgd=5e-7),
-    embedded=dict(fgd_loss, student_channels=64, teacher_channels=64))
+    embedded=dict(fgd_loss, student_channels=64, teacher_channels=64),
+    embedded_cascade=dict(
+        fgd_loss, student_channels=64, teacher_channels=64, alpha_fgd=5e-5,
+        beta_fgd=2.5e-5, gamma_fgd=5e-5, lambda_fgd=5e-7))
 fgd_distillers = {
     kind: dict(fgd_distiller, distill_losses=dict(loss_fgd=loss))
     for kind, loss in fgd_losses.items()

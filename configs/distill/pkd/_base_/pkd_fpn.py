@@ -9,13 +9,14 @@ pkd_num_levels = 5
 pkd_loss = dict(type='PKDLoss', loss_weight=10)  # MMRazor's one-stage value
 
 # The loss of each setting, per level: MMRazor's published weights, 10 for
-# RetinaNet and RepPoints and 6 for Faster R-CNN; the embedded setting takes
-# the RetinaNet value (its DistillBalanceHook calibrates the weights).
+# RetinaNet and RepPoints and 6 for Faster R-CNN; the embedded settings take
+# the value of their family (their DistillBalanceHook calibrates it).
 pkd_losses = dict(
     retina=pkd_loss,
     reppoints=pkd_loss,
     cascade=dict(pkd_loss, loss_weight=6),
-    embedded=pkd_loss)
+    embedded=pkd_loss,
+    embedded_cascade=dict(pkd_loss, loss_weight=6))
 pkd_mappings = {
     f'loss_pkd_fpn{i}': dict(
         preds_S=dict(from_student=True, recorder='fpn', data_idx=i),

@@ -1,0 +1,6 @@
+# Ablation (Tables II-IV): Ada-Channel off, i.e. no SE channel clue.
+_base_ = ['./amd_fpn_reppoints_r50-mini_reppoints_r18-mini_synthetic.py']
+
+model = dict(
+    distiller=dict(
+        distill_losses=dict(loss_amd=_base_.amd_ablations.no_ada_channel)))

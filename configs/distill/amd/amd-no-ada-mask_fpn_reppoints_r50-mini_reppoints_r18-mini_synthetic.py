@@ -1,0 +1,6 @@
+# Ablation (Tables II-IV): Ada-Mask off, i.e. MGD's random mask.
+_base_ = ['./amd_fpn_reppoints_r50-mini_reppoints_r18-mini_synthetic.py']
+
+model = dict(
+    distiller=dict(
+        distill_losses=dict(loss_amd=_base_.amd_ablations.no_ada_mask)))

@@ -1,0 +1,6 @@
+_base_ = [
+    '../_base_/cascade-rcnn_r50-mini_faster-rcnn_r18-mini_synthetic.py',
+    './_base_/cwd_fpn.py'
+]
+
+model = dict(distiller=_base_.cwd_distillers.embedded_cascade)
