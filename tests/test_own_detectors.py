@@ -105,8 +105,8 @@ def test_a_pair_of_stock_mmdet_detectors_trains(
 @pytest.mark.parametrize('method,neck,channels,match', [
     # the stock ATSS FPN (C3-C5, P3-P7) against the teacher's P2-P6
     ('amd', dict(start_level=1), 128,
-     r"level 0: on the same image the student map is \(1, 128, 32, 32\) "
-     r"and the teacher's \(1, 256, 64, 64\): their strides differ"),
+     r"level 0: on the same image the student map is \(1, 128, 36, 36\) "
+     r"and the teacher's \(1, 256, 72, 72\): their strides differ"),
     # four levels against five
     ('mgd', dict(num_outs=4), 128,
      r'the student gives 4 feature level\(s\) and the teacher 5'),

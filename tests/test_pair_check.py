@@ -54,8 +54,8 @@ def test_other_strides_are_named():
     algorithm = build('mgd', start_level=1)
     with pytest.raises(DistillPairError,
                        match=r'level 0: on the same image the student map '
-                       r'is \(1, 64, 16, 16\) and the teacher\'s '
-                       r'\(1, 64, 32, 32\): their strides differ'):
+                       r'is \(1, 64, 18, 18\) and the teacher\'s '
+                       r'\(1, 64, 36, 36\): their strides differ'):
         check_distill_pair(algorithm)
 
 
@@ -74,4 +74,47 @@ def test_a_loss_configured_for_other_channels_is_named():
                        match='the student has 32 channels, the loss is '
                        'configured with student_channels=64; set '
                        'student_channels=32'):
+        check_distill_pair(algorithm)
+
+
+def test_random_connectors_leave_the_random_generators_as_they_were():
+    # MMRazor's stock MGD: a MGDConnector per level draws its random mask
+    cfg = Config.fromfile(f'{ROOT}/tests/configs/tiny_mgd_retina.py')
+    algorithm = MODELS.build(cfg.model)
+    state = torch.random.get_rng_state()
+    assert len(check_distill_pair(algorithm, image_size=160)) == 5
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_a_loss_that_does_not_compare_maps_is_checked_for_levels_only():
+    # attention transfer compares H*W attention maps: the channels may differ
+    algorithm_cfg = Config.fromfile(
+        f'{ROOT}/configs/distill/pkd/pkd_fpn_{PAIR}.py')
+    algorithm_cfg.model.teacher_ckpt = None
+    student = algorithm_cfg.model.architecture
+    student.neck.init_cfg = student.bbox_head.init_cfg = None
+    student.neck.out_channels = 32
+    student.bbox_head.in_channels = student.bbox_head.feat_channels = 32
+    distiller = algorithm_cfg.model.distiller
+    distiller.distill_losses = {
+        name: dict(type='ATLoss') for name in distiller.distill_losses}
+    distiller.loss_forward_mappings = {
+        name: dict(s_feature=m['preds_S'], t_feature=m['preds_T'])
+        for name, m in distiller.loss_forward_mappings.items()}
+    algorithm = MODELS.build(algorithm_cfg.model)
+    assert len(check_distill_pair(algorithm)) == 5
+
+
+def test_a_level_read_from_a_single_map_is_named():
+    cfg = Config.fromfile(f'{ROOT}/configs/distill/pkd/pkd_fpn_{PAIR}.py')
+    cfg.model.teacher_ckpt = None
+    cfg.model.architecture.neck.init_cfg = None
+    cfg.model.architecture.bbox_head.init_cfg = None
+    # a recorder on one FPN conv records a tensor, not the tuple of levels
+    cfg.model.distiller.student_recorders.fpn.source = 'neck.fpn_convs.0'
+    algorithm = MODELS.build(cfg.model)
+    with pytest.raises(DistillPairError,
+                       match=r"preds_S reads element 0 of the student's "
+                       r"record 'fpn' \(neck.fpn_convs.0\), which is a "
+                       r'Tensor.*pair_check=None switches it off'):
         check_distill_pair(algorithm)

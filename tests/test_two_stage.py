@@ -34,6 +34,9 @@ def test_teacher_and_student_give_p2_to_p6_with_64_channels():
         assert model.rpn_head.anchor_generator.strides == [4, 8, 16, 32, 64]
         assert model.roi_head.bbox_roi_extractor.featmap_strides == [
             4, 8, 16, 32]
+        # RoIs by size at half mmdet's scale, as the anchors
+        assert model.roi_head.bbox_roi_extractor.finest_scale == 28
+        assert model.rpn_head.anchor_generator.scales == [4]
         assert [s.sampler.num for s in rcnn_stages(model)] == \
             [128] * (3 if model is teacher else 1)
         assert model.train_cfg.rpn_proposal.max_per_img == 300

@@ -18,8 +18,10 @@ the RoIs sampled per image in training (every stage's
 and times full training steps (``train_step``: forward, losses, backward,
 AdamW step) of each, random weights (seed 0), on batches of the generated
 training data through the configs' own pipeline, rounds interleaved in a
-rotating order. mmdet's defaults are 512 RoIs per image and 2000 (Cascade
-R-CNN) or 1000 (Faster R-CNN) proposals. Writes ``two_stage.md`` and
+rotating order. mmdet's Faster R-CNN samples 512 RoIs per image from 1000
+proposals (its Cascade R-CNN from 2000). The RPN keeps the configs' best
+1000 anchors per level before NMS (more where more proposals are asked
+for). Writes ``two_stage.md`` and
 ``.json`` with the command, the machine, and a warning when other heavy
 jobs share it.
 """
@@ -41,7 +43,7 @@ DETECTORS = {
     'distilled Faster R-CNN (MGD)': 'configs/distill/mgd/mgd_fpn_'
     'cascade-rcnn_r50-mini_faster-rcnn_r18-mini_synthetic.py',
 }
-DEFAULT_VARIANTS = ('512:2000', '256:1000', '128:300', '64:300', '64:150')
+DEFAULT_VARIANTS = ('512:1000', '256:1000', '128:300', '64:300', '64:150')
 
 
 def parse_variant(text: str):
@@ -138,7 +140,7 @@ def main(argv=None):
     import mmrazor_amd  # noqa: F401  (torch 2.x fixes, registries)
 
     from mmrazor_amd_bench.benchmark import environment
-    variants = [parse_variant(v) for v in args.variants]
+    variants = list(dict.fromkeys(parse_variant(v) for v in args.variants))
     busy = environment.busy()
     result = measure(variants, args.warmup, args.repeats, args.batches)
     result.update(variants=[f'{r}:{p}' for r, p in variants], busy=busy)

@@ -10,8 +10,10 @@ _base_ = ['./mini_parts.py']
 
 # On a CPU the cost of a two-stage step is in the RoI head (RoIAlign over
 # every sampled RoI): these three numbers set it (docs/benchmark.md,
-# "Two-stage", measured per step on 2 CPU cores). mmdet's defaults: 512
-# RoIs per image, 2000 (Faster: 1000) proposals in training, 1000 in test.
+# "Two-stage"; scripts/benchmark_two_stage.py times them). mmdet's
+# defaults: 512 RoIs per image, 2000 (Faster: 1000) proposals kept of the
+# 2000 best per level before NMS in training, 1000 in test; here the RPN
+# keeps the 1000 best per level before NMS.
 rois_per_image = 128
 train_proposals = 300
 test_proposals = 300
@@ -43,11 +45,15 @@ rpn_head = dict(
         target_stds=[1.0, 1.0, 1.0, 1.0]),
     loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
     loss_bbox=dict(type='L1Loss', loss_weight=1.0))
+# RoIs go to P2-P5 by size as in mmdet, at half its scale with the
+# anchors: below 56 px to P2, 56-112 to P3, 112-224 to P4 (mmdet's
+# finest_scale=56 would send every RoI of a 160 px image below 112 px to P2)
 roi_extractor = dict(
     type='SingleRoIExtractor',
     roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=0),
     out_channels=_base_.fpn_channels,
-    featmap_strides=two_stage_strides[:4])
+    featmap_strides=two_stage_strides[:4],
+    finest_scale=28)
 
 # a Shared2FC box head; Faster R-CNN has one, Cascade R-CNN one per stage
 # with its own target_stds
@@ -134,7 +140,10 @@ student_model = dict(
     test_cfg=two_stage_test_cfg)
 
 # mmdet's Cascade R-CNN heads: class-agnostic regression, tighter target
-# stds per stage, smooth L1, stage weights 1, 0.5, 0.25
+# stds per stage, smooth L1, stage weights 1, 0.5, 0.25. Its RPN and RPN
+# training are the student's (mmdet's Faster R-CNN ones: L1 loss, anchors
+# across the border allowed; mmdet's Cascade R-CNN has smooth L1 and
+# allowed_border=0).
 teacher_model = dict(
     student_model,
     type='CascadeRCNN',

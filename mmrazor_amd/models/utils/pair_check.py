@@ -15,11 +15,14 @@ recorders, and checks every mapped loss input that the recorders then hold
 * a ``data_idx`` inside the record (e.g. level 4 of a 4-level neck);
 * the same number of levels on both sides, equal to a loss's
   ``num_levels``;
-* per level, the same spatial size;
-* per level, the same channels, unless the loss aligns them (AMD, MGD and
-  FGD's losses: ``student_channels``/``teacher_channels`` and a 1x1 conv)
-  or a connector of the mapping maps one to the other (the check reads
-  the connectors' outputs, as the losses do).
+* for the losses that compare maps position by position (those with
+  ``student_channels``/``teacher_channels``: AMD, MGD and FGD's, which
+  align the student's channels with a 1x1 conv; and MMRazor's
+  :data:`MAP_LOSSES`), per level the same spatial size and the channels the
+  loss expects: the declared ones, or the teacher's. A connector of the
+  mapping may map one to the other: the check reads the connectors'
+  outputs, as the losses do. Other losses (e.g. on pooled embeddings) are
+  checked for their levels only.
 """
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -27,22 +30,36 @@ import torch
 from torch import Tensor
 
 
+# MMRazor's losses that compare the student's and the teacher's maps
+# position by position and channel by channel, without aligning them
+MAP_LOSSES = ('PKDLoss', 'ChannelWiseDivergence', 'L1Loss', 'L2Loss')
+
+_SWITCH_OFF = ('(This check: default_hooks.pair_check; '
+               'default_hooks.pair_check=None switches it off.)')
+
+
 class DistillPairError(ValueError):
     """The student and the teacher cannot be paired as configured."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(f'{message} {_SWITCH_OFF}')
 
-def check_distill_pair(algorithm, image_size: int = 256) -> List[str]:
+
+def check_distill_pair(algorithm, image_size: int = 288) -> List[str]:
     """Check ``algorithm`` (an MMRazor distillation algorithm with
     ``architecture``, ``teacher`` and ``distiller``).
 
     Args:
         algorithm: the built algorithm, e.g. ``FpnTeacherDistill``.
-        image_size (int): side of the random ``(1, 3, S, S)`` input; a
-            multiple of the largest stride (128 for P7) keeps every level
-            at least 2x2.
+        image_size (int): side of the random ``(1, 3, S, S)`` input. The
+            default 288 is a multiple of 32 (mmdet pads images to one) and
+            not of 64, so that levels made by pooling and by strided convs
+            differ here where they would differ in training.
 
     Returns:
-        list[str]: the names of the losses whose inputs were checked.
+        list[str]: the names of the losses whose inputs were checked (those
+        with one student and one teacher input recorded by a backbone and
+        neck pass).
 
     Raises:
         DistillPairError: naming the loss, the input and the cause.
@@ -67,17 +84,19 @@ def check_distill_pair(algorithm, image_size: int = 256) -> List[str]:
 
 def _record_once(algorithm, image_size: int) -> None:
     """Fill the recorders with one eval-mode pass of both detectors; the
-    global random generators and the modules' train flags are kept."""
+    random generators (connectors may draw, as MGD's masks) and the
+    modules' train flags are kept."""
     first = next(algorithm.architecture.parameters())
     generator = torch.Generator().manual_seed(0)
     image = torch.randn(1, 3, image_size, image_size, generator=generator)
     image = image.to(first.device, first.dtype)
     modes = [(m, m.training) for m in algorithm.modules()]
+    devices = [first.device] if first.device.type == 'cuda' else []
     algorithm.eval()
     distiller = algorithm.distiller
     try:
-        with torch.no_grad(), distiller.student_recorders, \
-                distiller.teacher_recorders:
+        with torch.random.fork_rng(devices=devices), torch.no_grad(), \
+                distiller.student_recorders, distiller.teacher_recorders:
             algorithm.architecture.extract_feat(image)
             algorithm.teacher.extract_feat(image)
     finally:
@@ -100,7 +119,13 @@ def _mapped_record(distiller, loss_name: str, key: str,
     data = buffer[record_idx]
     data_idx = record.get('data_idx')
     if data_idx is not None:
-        if isinstance(data, (list, tuple)) and data_idx >= len(data):
+        if not isinstance(data, (list, tuple)):
+            raise DistillPairError(
+                f'{loss_name}: {key} reads element {data_idx} of the '
+                f"{role}'s record '{record['recorder']}' "
+                f'({recorder.source}), which is a {type(data).__name__}, '
+                'not a tuple of levels: drop data_idx from the mapping.')
+        if data_idx >= len(data):
             raise DistillPairError(
                 f'{loss_name}: {key} reads element {data_idx} of the '
                 f"{role}'s record '{record['recorder']}' "
@@ -109,11 +134,20 @@ def _mapped_record(distiller, loss_name: str, key: str,
         data = data[data_idx]
     connector = record.get('connector')
     if connector:
-        with torch.no_grad():
+        with torch.random.fork_rng(devices=_devices(data)), torch.no_grad():
             data = distiller.connectors[connector](data)
     if record.get('connector_idx') is not None:
         data = data[record['connector_idx']]
     return data
+
+
+def _devices(data) -> list:
+    """The CUDA devices of ``data`` (a tensor or a tuple of them), whose
+    generators a connector may draw from."""
+    tensors = data if isinstance(data, (list, tuple)) else [data]
+    return sorted({t.device for t in tensors
+                   if isinstance(t, Tensor) and t.device.type == 'cuda'},
+                  key=str)
 
 
 _SAME_LEVELS = ('Feature distillation pairs the levels one by one: give '
@@ -140,8 +174,14 @@ def _check_features(loss_name: str, loss, student, teacher) -> None:
             f'{loss_name} ({kind}): num_levels={num_levels}, but both '
             f'detectors give {len(students)} levels; set num_levels='
             f'{len(students)}.')
+    declared = getattr(loss, 'student_channels', None) is not None
+    if not declared and kind not in MAP_LOSSES:
+        return  # a loss that may compare other things than the maps
     for level, (s, t) in enumerate(zip(students, teachers)):
-        _check_level(loss_name, kind, loss, level, len(students) > 1, s, t)
+        if isinstance(s, Tensor) and isinstance(t, Tensor) and \
+                s.dim() == t.dim() == 4:
+            _check_level(loss_name, kind, loss, level, len(students) > 1, s,
+                         t)
 
 
 def _check_level(loss_name: str, kind: str, loss, level: int, named: bool,
