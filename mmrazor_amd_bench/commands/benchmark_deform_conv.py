@@ -15,8 +15,6 @@ deformable convs. Writes ``deform_conv.md`` and ``.json`` with the command,
 the machine, and a warning when other heavy jobs share it.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 
@@ -24,6 +22,7 @@ import torch
 
 from mmrazor_amd_bench import ROOT
 from mmrazor_amd_bench.benchmark import environment
+from mmrazor_amd_bench.benchmark.cost.report import write_files
 from mmrazor_amd_bench.benchmark.cost.timing import interleaved, summary
 
 
@@ -88,14 +87,9 @@ def main(argv=None):
                   busy=busy,
                   times=summary(times, 'grid_sample (mmrazor_amd)'))
     command = ['python', 'scripts/benchmark_deform_conv.py'] + sys.argv[1:]
-    out = osp.join(ROOT, args.out)
-    os.makedirs(out, exist_ok=True)
     text = markdown(result, command)
-    with open(osp.join(out, 'deform_conv.md'), 'w') as f:
-        f.write(text)
-    with open(osp.join(out, 'deform_conv.json'), 'w') as f:
-        json.dump(dict(result, machine=environment.machine()), f, indent=2,
-                  default=str)
+    write_files(osp.join(ROOT, args.out), 'deform_conv', text,
+                dict(result, machine=environment.machine()))
     print(text)
 
 

@@ -28,8 +28,6 @@ jobs share it.
 import argparse
 import copy
 import itertools
-import json
-import os
 import os.path as osp
 import sys
 
@@ -140,19 +138,15 @@ def main(argv=None):
     import mmrazor_amd  # noqa: F401  (torch 2.x fixes, registries)
 
     from mmrazor_amd_bench.benchmark import environment
+    from mmrazor_amd_bench.benchmark.cost.report import write_files
     variants = list(dict.fromkeys(parse_variant(v) for v in args.variants))
     busy = environment.busy()
     result = measure(variants, args.warmup, args.repeats, args.batches)
     result.update(variants=[f'{r}:{p}' for r, p in variants], busy=busy)
     command = ['python', 'scripts/benchmark_two_stage.py'] + sys.argv[1:]
-    out = osp.join(ROOT, args.out)
-    os.makedirs(out, exist_ok=True)
     text = markdown(result, command)
-    with open(osp.join(out, 'two_stage.md'), 'w') as f:
-        f.write(text)
-    with open(osp.join(out, 'two_stage.json'), 'w') as f:
-        json.dump(dict(result, machine=environment.machine()), f, indent=2,
-                  default=str)
+    write_files(osp.join(ROOT, args.out), 'two_stage', text,
+                dict(result, machine=environment.machine()))
     print(text)
 
 

@@ -221,14 +221,21 @@ def markdown(report: Dict) -> str:
     return '\n'.join(lines + notes(report))
 
 
-def write(report: Dict, out_dir: str) -> Tuple[str, str]:
-    """Write ``<out_dir>/cost_benchmark.{md,json}``; return their paths."""
+def write_files(out_dir: str, name: str, text: str,
+                data: Dict) -> Tuple[str, str]:
+    """Write ``<out_dir>/<name>.md`` (``text``) and ``.json`` (``data``);
+    return their paths."""
     os.makedirs(out_dir, exist_ok=True)
-    md_path = osp.join(out_dir, NAME + '.md')
-    json_path = osp.join(out_dir, NAME + '.json')
+    md_path = osp.join(out_dir, name + '.md')
+    json_path = osp.join(out_dir, name + '.json')
     with open(json_path, 'w') as f:
         # default=str: collect_env reports some values as numpy scalars
-        json.dump(report, f, indent=1, default=str)
+        json.dump(data, f, indent=1, default=str)
     with open(md_path, 'w') as f:
-        f.write(markdown(report))
+        f.write(text)
     return md_path, json_path
+
+
+def write(report: Dict, out_dir: str) -> Tuple[str, str]:
+    """Write ``<out_dir>/cost_benchmark.{md,json}``; return their paths."""
+    return write_files(out_dir, NAME, markdown(report), report)
