@@ -65,38 +65,40 @@ def check_distill_pair(algorithm, image_size: int = 288) -> List[str]:
         DistillPairError: naming the loss, the input and the cause.
     """
     distiller = algorithm.distiller
-    _record_once(algorithm, image_size)
+    first = next(algorithm.architecture.parameters())
+    devices = [first.device] if first.device.type == 'cuda' else []
     checked = []
-    for loss_name, mapping in distiller.loss_forward_mappings.items():
-        inputs = {}
-        for key, record in mapping.items():
-            value = _mapped_record(distiller, loss_name, key, record)
-            if value is not None:
-                inputs[key] = (record['from_student'], value)
-        loss = distiller.distill_losses[loss_name]
-        students = [v for from_s, v in inputs.values() if from_s]
-        teachers = [v for from_s, v in inputs.values() if not from_s]
-        if len(students) == 1 and len(teachers) == 1:
-            _check_features(loss_name, loss, students[0], teachers[0])
-            checked.append(loss_name)
+    # the connectors may draw random numbers (MGD's masks): the generators
+    # are kept as they were
+    with torch.random.fork_rng(devices=devices), torch.no_grad():
+        _record_once(algorithm, image_size, first)
+        for loss_name, mapping in distiller.loss_forward_mappings.items():
+            inputs = {}
+            for key, record in mapping.items():
+                value = _mapped_record(distiller, loss_name, key, record)
+                if value is not None:
+                    inputs[key] = (record['from_student'], value)
+            loss = distiller.distill_losses[loss_name]
+            students = [v for from_s, v in inputs.values() if from_s]
+            teachers = [v for from_s, v in inputs.values() if not from_s]
+            if len(students) == 1 and len(teachers) == 1:
+                _check_features(loss_name, loss, students[0], teachers[0])
+                checked.append(loss_name)
     return checked
 
 
-def _record_once(algorithm, image_size: int) -> None:
-    """Fill the recorders with one eval-mode pass of both detectors; the
-    random generators (connectors may draw, as MGD's masks) and the
-    modules' train flags are kept."""
-    first = next(algorithm.architecture.parameters())
+def _record_once(algorithm, image_size: int, first: Tensor) -> None:
+    """Fill the recorders with one eval-mode pass of both detectors on a
+    random image (on the device and dtype of ``first``); the modules' train
+    flags are kept."""
     generator = torch.Generator().manual_seed(0)
     image = torch.randn(1, 3, image_size, image_size, generator=generator)
     image = image.to(first.device, first.dtype)
     modes = [(m, m.training) for m in algorithm.modules()]
-    devices = [first.device] if first.device.type == 'cuda' else []
     algorithm.eval()
     distiller = algorithm.distiller
     try:
-        with torch.random.fork_rng(devices=devices), torch.no_grad(), \
-                distiller.student_recorders, distiller.teacher_recorders:
+        with distiller.student_recorders, distiller.teacher_recorders:
             algorithm.architecture.extract_feat(image)
             algorithm.teacher.extract_feat(image)
     finally:
@@ -106,8 +108,10 @@ def _record_once(algorithm, image_size: int) -> None:
 
 def _mapped_record(distiller, loss_name: str, key: str,
                    record: Dict[str, Any]) -> Optional[Any]:
-    """What ``key`` of ``loss_name`` receives, or None when its recorder
-    holds nothing outside a training step."""
+    """What ``key`` of ``loss_name`` receives (MMRazor's
+    ``ConfigurableDistiller.get_record``), or None when its recorder holds
+    nothing outside a training step; a ``data_idx`` that the record cannot
+    serve is named."""
     role = 'student' if record['from_student'] else 'teacher'
     manager = (distiller.student_recorders if record['from_student'] else
                distiller.teacher_recorders)
@@ -131,23 +135,7 @@ def _mapped_record(distiller, loss_name: str, key: str,
                 f"{role}'s record '{record['recorder']}' "
                 f'({recorder.source}), which holds {len(data)}: the {role} '
                 f'gives {len(data)} level(s). {_SAME_LEVELS}')
-        data = data[data_idx]
-    connector = record.get('connector')
-    if connector:
-        with torch.random.fork_rng(devices=_devices(data)), torch.no_grad():
-            data = distiller.connectors[connector](data)
-    if record.get('connector_idx') is not None:
-        data = data[record['connector_idx']]
-    return data
-
-
-def _devices(data) -> list:
-    """The CUDA devices of ``data`` (a tensor or a tuple of them), whose
-    generators a connector may draw from."""
-    tensors = data if isinstance(data, (list, tuple)) else [data]
-    return sorted({t.device for t in tensors
-                   if isinstance(t, Tensor) and t.device.type == 'cuda'},
-                  key=str)
+    return distiller.get_record(**record)
 
 
 _SAME_LEVELS = ('Feature distillation pairs the levels one by one: give '
