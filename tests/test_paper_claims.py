@@ -46,7 +46,8 @@ def test_a_method_claim_holds_fails_or_ties_by_twice_the_pooled_std():
 def test_one_seed_gives_figures_but_no_verdict():
     runs = [run('AMD', 0, mAP=0.45), run('MGD', 0, mAP=0.40)]
     found = claims.method_claim(runs, 'AMD', 'MGD')
-    assert found['verdict'] is None and '+5.0' in found['text']
+    assert found['verdict'] is None
+    assert found['text'] == 'AMD − MGD +5.0 (seed 0 only)'
 
 
 def test_ablations_are_paired_with_amd_of_their_own_seeds():
@@ -83,6 +84,16 @@ def test_a_family_without_results_reads_not_measured(tmp_path):
     rows = table.splitlines()[2:]
     assert len(rows) == len(claims.CLAIMS)
     assert all(row.endswith('| not measured |') for row in rows)
+
+
+def test_a_family_with_one_seed_has_figures_and_no_verdict(tmp_path):
+    path = write(tmp_path, [run('AMD', 0, mAP=.45), run('MGD', 0, mAP=.40)])
+    family = [dict(label='X', table=path, ablations=path)]
+    detailed = claims.claims_table(family).splitlines()[2]
+    assert detailed == ('| AMD above MGD | one seed, no verdict: '
+                        'AMD − MGD +5.0 (seed 0 only) |')
+    short = claims.claims_table(family, detailed=False).splitlines()[2]
+    assert short == '| AMD above MGD | one seed, no verdict |'
 
 
 def test_report_shows_size_gains_paired_by_seed():

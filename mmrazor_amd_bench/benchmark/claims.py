@@ -42,6 +42,8 @@ def verdict(diff: Optional[Dict]) -> Optional[str]:
 
 
 def _figures(diff: Dict) -> str:
+    if diff['n'] == 1:  # no spread: the difference of that seed alone
+        return f'{diff["mean"]:+.1f} (seed {diff["seeds"][0]} only)'
     per_seed = ', '.join(f'{d:+.1f}' for d in diff['diffs'])
     return (f'{diff["mean"]:+.1f} ({per_seed}; {diff["n"]} seeds, pooled '
             f'std {diff["pooled_std"]:.2f})')
@@ -144,8 +146,11 @@ def claims_table(families: Sequence[Dict], detailed: bool = True) -> str:
         for family in families:
             result = found[family['label']][claim]
             if result['verdict'] is None:
-                cells.append('not measured' if not result['text'] else
-                             f'one seed: {result["text"]}')
+                if not result['text']:
+                    cells.append('not measured')
+                else:
+                    cells.append(f'one seed, no verdict: {result["text"]}'
+                                 if detailed else 'one seed, no verdict')
             elif detailed:
                 cells.append(f'**{result["verdict"]}**: {result["text"]}')
             else:
