@@ -11,6 +11,7 @@ from conftest import CONFIGS, ROOT, run_script
 from mmrazor_amd_bench.benchmark import runs
 from mmrazor_amd_bench.benchmark.plan import AMD_LOSS, Planner, flatten_options
 from mmrazor_amd_bench.benchmark.setting import (Setting, SettingError,
+                                           available_settings, config_file,
                                            schedule_options)
 
 TINY = osp.join(CONFIGS, 'benchmark_tiny.py')
@@ -207,6 +208,25 @@ def test_a_second_setting_that_changes_only_data(tmp_path):
     assert setting.students == tiny.students
     run = Planner(setting, str(tmp_path)).baseline(0)
     assert 'train_dataloader.dataset.data_root=elsewhere/' in run.options
+
+
+@pytest.mark.parametrize('name', available_settings(ROOT))
+def test_every_committed_setting_plans_configs_that_exist(name, tmp_path):
+    """Each configs/benchmark setting names a teacher, a baseline and five
+    method configs on disk, and each of its ablations is a key of its AMD
+    config's amd_ablations (read when the run is planned)."""
+    setting = Setting.load(name, ROOT)
+    assert sorted(setting.methods) == ['AMD', 'CWD', 'FGD', 'MGD', 'PKD']
+    paths = [setting.baseline['config'], *setting.methods.values()]
+    if setting.teacher.get('config'):
+        paths.append(setting.teacher['config'])
+    for path in paths:
+        assert osp.isfile(osp.join(ROOT, config_file(path))), (name, path)
+    planner = Planner(setting, str(tmp_path))
+    for label in setting.get('ablations') or {}:
+        run = planner.ablation(label, 0)
+        assert run.label == label
+        assert any(o.startswith(AMD_LOSS) for o in run.options), run.options
 
 
 @pytest.mark.parametrize('setting', ['retina', 'reppoints', 'faster-rcnn'])
