@@ -18,11 +18,7 @@ baseline = dict(config='configs/embedded/faster-rcnn_r18-mini_fpn_synthetic.py')
 # configs/distill/<method>/<method>_fpn_<distill_pair>.py
 distill_pair = 'cascade-rcnn_r50-mini_faster-rcnn_r18-mini_synthetic'
 # the paper's two ablations of Tables II-IV
-ablations = {
-    '_delete_': True,
-    'AMD w/o Ada-Mask': 'no_ada_mask',
-    'AMD w/o Ada-Channel': 'no_ada_channel',
-}
+ablations = dict(_base_.paper_ablations, _delete_=True)
 phis = []
 # The RoI budget of the configs (128 RoIs per image from 300 proposals)
 # and embedded-long's schedules (teacher 30 epochs; students 8, lr / 10 for

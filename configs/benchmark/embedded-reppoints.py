@@ -24,11 +24,7 @@ baseline = dict(
 # configs/distill/<method>/<method>_fpn_<distill_pair>.py
 distill_pair = 'reppoints_r50-mini_reppoints_r18-mini_synthetic'
 # the paper's two ablations of Tables II-IV
-ablations = {
-    '_delete_': True,
-    'AMD w/o Ada-Mask': 'no_ada_mask',
-    'AMD w/o Ada-Channel': 'no_ada_channel',
-}
+ablations = dict(_base_.paper_ablations, _delete_=True)
 phis = []
 # 12 epochs (3000 iterations of 8 images), lr / 10 for the last one: the
 # longest schedule whose distilled run fits in about 15 min on 2 CPU cores
