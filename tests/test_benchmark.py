@@ -39,8 +39,40 @@ def test_a_report_written_mid_invocation_keeps_the_later_runs(tmp_path):
     runs_ = list(bench.runs())
     bench.upcoming = runs_
     bench.planned.append(runs_[0])
+    reported = [r.work_dir for r in bench.reported_runs()]
+    assert len(reported) == len(set(reported))
+    later = [r.work_dir for r in runs_]
+    assert [path for path in reported if path in later] == later
+
+
+def test_a_narrowed_invocation_keeps_the_other_finished_rows(tmp_path):
+    """An invocation with fewer seeds and rows than its setting (``--seeds
+    1 --methods AMD``) reports the finished runs it did not plan too, in
+    the setting's order, and its own runs outside the setting's plan."""
+    from mmrazor_amd_bench.benchmark.benchmark import Benchmark
+    from mmrazor_amd_bench.commands.benchmark import load_setting, parse_args
+    work = str(tmp_path / 'work')
+    args = parse_args(['--setting', TINY, '--seeds', '1', '--methods',
+                       'AMD', '--ablations', '--phis', '--no-curve'])
+    bench = Benchmark(load_setting(args), str(tmp_path / 'out'),
+                      work_dir=work, labels=args.methods, curve=False)
+    mine = list(bench.runs())
+    assert [(r.label, r.seed) for r in mine] == [('AMD', 1)]
+    finished = {}
+    for group, name in [('methods', 'baseline'), ('methods', 'control'),
+                        ('ablations', 'amd-w-o-ada-channel'),
+                        ('methods', 'mgd')]:
+        path = osp.join(work, group, name, 'seed0')
+        os.makedirs(path)
+        open(osp.join(path, 'metrics.json'), 'w').write('{}')
+        finished[path] = name
+    bench.planned, bench.upcoming = [bench.planner.teacher()], mine
     reported = bench.reported_runs()
-    assert [r.work_dir for r in reported] == [r.work_dir for r in runs_]
+    done = [(r.label, r.seed) for r in reported if r.done()]
+    assert done == [('baseline', 0), ('control', 0), ('MGD', 0),
+                    ('AMD w/o Ada-Channel', 0)]
+    assert reported[-1].work_dir == mine[0].work_dir  # seed 1: not in the file
+    assert reported[0].group == 'teacher'
 
 
 def test_command_line_paths_are_kept_relative_to_the_checkout(tmp_path,

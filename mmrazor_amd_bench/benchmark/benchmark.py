@@ -13,7 +13,10 @@ invocation resumes where it stopped):
 5. AMD's ablations and the phi sweep (the phi of the AMD config is the
    table's AMD run).
 
-After every finished run, :func:`~.publish.write` rewrites the results.
+After every finished run, :func:`~.publish.write` rewrites the results
+from every finished run of the setting's whole plan (as its file defines
+it) and of this invocation: running a subset (``--seeds 1``, ``--methods
+AMD``) never drops the other finished rows from the report.
 A dry run prints each run's commands under a line that says whether the
 run is new or done (reused as it is, or refused because it was trained
 with other options), and ends with the count of each.
@@ -64,6 +67,7 @@ class Benchmark:
         self.planned: List[Run] = []
         self.upcoming: List[Run] = []  # planned later in this invocation
         self.hidden = None  # phi -> share of hidden positions (publish)
+        self._whole: Optional[List[Run]] = None
         self.started = time.time()
 
     def step(self, run: Run, index: str) -> None:
@@ -131,17 +135,8 @@ class Benchmark:
 
     def runs(self) -> Iterator[Run]:
         """The runs after the selection, in order."""
-        setting, planner = self.setting, self.planner
-        yield from planner.methods(self.labels, setting.seeds)
-        if setting.students.get('curve') and self.curve:
-            yield planner.baseline(setting.seeds[0], curve=True)
-        for label in setting.get('ablations') or {}:
-            for seed in setting.get('ablation_seeds', []):
-                yield planner.ablation(label, seed)
-        for phi in setting.get('phis') or []:
-            for seed in setting.get('phi_seeds', []):
-                if phi != planner.default_phi():  # the table's AMD runs
-                    yield planner.phi(phi, seed)
+        return after_selection(self.setting, self.planner, self.labels,
+                               self.curve)
 
     def run(self) -> None:
         if not self.dry_run:
@@ -159,19 +154,62 @@ class Benchmark:
         if self.dry_run:
             print(plan_summary(self.planned))
 
+    def whole_plan(self) -> List[Run]:
+        """Every run of the setting as its file defines it, whatever the
+        command line narrowed: the teacher, the selection, every row of
+        the table over every seed, the curve, the ablations and the phi
+        sweep."""
+        if self._whole is None:
+            setting = Setting.load(self.setting.path)
+            planner = Planner(setting, self.planner.work_dir,
+                              self.planner.gpus, self.planner.epochs,
+                              self.planner.ratios)
+            planner._configs = self.planner._configs
+            ratios = setting.target_ratios or []
+            selection = [planner.selection(method, ratio)
+                         for method in setting.methods for ratio in ratios
+                         ] if len(ratios) > 1 else []
+            self._whole = [planner.teacher(), *selection, *after_selection(
+                setting, planner, planner.table_labels(), curve=True)]
+        return self._whole
+
     def reported_runs(self) -> List[Run]:
-        """The runs a report is written from: those planned so far and
-        those still to come, so that a report written after the first new
-        run keeps every finished run of the invocation (e.g. restored ones
-        of later seeds)."""
-        known = {run.work_dir for run in self.planned}
-        return self.planned + [run for run in self.upcoming
-                               if run.work_dir not in known]
+        """The runs a report is written from: the setting's whole plan,
+        then the runs of this invocation outside it (e.g. other seeds).
+        Each report therefore keeps every finished run, including those of
+        later seeds restored before this invocation and those an earlier
+        invocation with other ``--seeds``/``--methods`` trained. Where
+        both plan a work dir, this invocation's run is the one reported."""
+        mine = {}
+        for run in self.planned + self.upcoming:
+            mine.setdefault(run.work_dir, run)
+        whole = self.whole_plan()
+        known = {run.work_dir for run in whole}
+        return [mine.get(run.work_dir, run) for run in whole] + [
+            run for path, run in mine.items() if path not in known]
 
     def report_file(self) -> Optional[str]:
         """The markdown report, once some run has finished."""
         path = os.path.join(self.out, f'{self.setting.report}.md')
         return path if os.path.isfile(path) else None
+
+
+def after_selection(setting: Setting, planner: Planner,
+                    labels: Sequence[str], curve: bool) -> Iterator[Run]:
+    """The runs after the loss-weight selection, in order: ``labels`` (the
+    table's rows) seed by seed, the baseline's longer schedule (if
+    ``curve`` and the setting has one), AMD's ablations and its phi sweep
+    (the AMD config's own phi is the table's AMD run)."""
+    yield from planner.methods(labels, setting.seeds)
+    if setting.students.get('curve') and curve:
+        yield planner.baseline(setting.seeds[0], curve=True)
+    for label in setting.get('ablations') or {}:
+        for seed in setting.get('ablation_seeds', []):
+            yield planner.ablation(label, seed)
+    for phi in setting.get('phis') or []:
+        for seed in setting.get('phi_seeds', []):
+            if phi != planner.default_phi():
+                yield planner.phi(phi, seed)
 
 
 REUSED = 'done: reused'

@@ -23,6 +23,9 @@ finished run it rewrites, in ``results/<setting>/``:
                          the machine that trained it
 ``environment.md``       the command, the commit, the machine
 
+The results hold every finished run of the setting, whichever ``--seeds``,
+``--methods`` or ``--ablations`` this invocation trains.
+
 Interrupt it at any time: finished runs are kept and an interrupted one
 resumes from its last checkpoint when the same command is run again.
 ``--dry-run`` prints every command and touches nothing.
@@ -51,7 +54,8 @@ def parse_args(argv):
                         help='processes per run: mim --launcher pytorch')
     parser.add_argument('--seeds', type=int, nargs='+')
     parser.add_argument('--methods', nargs='+', metavar='LABEL',
-                        help='rows of the table (default: all)')
+                        help='rows of the table to train (default: all); '
+                        'the report keeps every finished run')
     parser.add_argument('--ratios', type=float, nargs='+',
                         help='target ratios of the loss-weight selection')
     parser.add_argument('--ablations', nargs='*', metavar='LABEL')
