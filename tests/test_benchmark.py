@@ -307,8 +307,8 @@ def test_ratio_sweep_is_planned_on_the_holdout_split_for_every_method(
 
 @pytest.mark.slow
 def test_benchmark_writes_tables_plots_json_and_environment(tmp_path):
-    """The tiny long-regime setting through scripts/benchmark.py: teacher,
-    control and AMD at the shared target ratio, one ablation and the phi
+    """The tiny long-regime setting through scripts/benchmark.py: teacher
+    (committed form in ``<out>/teacher/``), control and AMD at the shared target ratio, one ablation and the phi
     sweep. The baseline goes through the same ``mim train mmdet`` as the
     teacher, so it is left out (it would add about half a minute: 321 s to
     356 s on 2 CPU cores)."""
@@ -334,6 +334,10 @@ def test_benchmark_writes_tables_plots_json_and_environment(tmp_path):
     groups = {(r['group'], r['label']) for r in raw['runs']}
     assert {('methods', 'AMD'), ('methods', 'control'), ('phi', 'AMD φ=2'),
             ('teacher', 'teacher (R50-mini)')} <= groups
+    teacher = next(r for r in raw['runs'] if r['group'] == 'teacher')
+    with open(osp.join(out_dir, 'teacher', 'metrics.json')) as f:
+        assert json.load(f)['metrics'] == teacher['metrics']
+    assert osp.isfile(osp.join(out_dir, 'teacher', 'teacher.pth'))
     amd = next(r for r in raw['runs'] if r['label'] == 'AMD')
     assert amd['target_ratio'] == 1.0
     assert amd['balance']['calibrated']

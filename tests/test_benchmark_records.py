@@ -229,6 +229,45 @@ def test_an_evaluated_teacher_is_restored_into_the_teacher_run_dir(
         assert json.load(f) == own
 
 
+def test_a_trained_teacher_is_committed_without_its_optimizer_and_read_back(
+        tmp_path, monkeypatch):
+    """commit_teacher writes the state_dict and meta of the run's checkpoint
+    (not the optimizer's state) and the run's record, once; restore_teacher
+    puts the same weights and record back for a new tree of runs."""
+    import torch
+    from mmrazor_amd_bench.benchmark.restore import (commit_teacher,
+                                                     restore_teacher)
+    monkeypatch.chdir(tmp_path)
+    record = dict(result('teacher', 0, 0.6, group='teacher'),
+                  checkpoint='work/teacher/final.pth',
+                  training=dict(val=[dict(epoch=30, mAP=0.599)]))
+    os.makedirs('work/teacher')
+    with open('work/teacher/metrics.json', 'w') as f:
+        json.dump(record, f)
+    weights = {'neck.conv.weight': torch.arange(6.).reshape(2, 3)}
+    torch.save(dict(state_dict=weights, meta=dict(epoch=30),
+                    optimizer=dict(state={0: torch.zeros(1000)})),
+               'work/teacher.pth')
+    assert commit_teacher('work/teacher', 'work/teacher.pth', 'out/teacher')
+    state = torch.load('out/teacher/teacher.pth', weights_only=False)
+    assert set(state) == {'state_dict', 'meta'}
+    assert state['meta'] == dict(epoch=30)
+    assert torch.equal(state['state_dict']['neck.conv.weight'],
+                       weights['neck.conv.weight'])
+    with open('out/teacher/metrics.json') as f:
+        assert json.load(f) == record
+    stamp = os.path.getmtime('out/teacher/teacher.pth')
+    assert not commit_teacher('work/teacher', 'work/teacher.pth',
+                              'out/teacher')
+    assert os.path.getmtime('out/teacher/teacher.pth') == stamp
+    restore_teacher('out/teacher', 'new/teacher', 'new/teacher.pth')
+    back = torch.load('new/teacher.pth', weights_only=False)
+    assert torch.equal(back['state_dict']['neck.conv.weight'],
+                       weights['neck.conv.weight'])
+    with open('new/teacher/metrics.json') as f:
+        assert json.load(f)['metrics'] == record['metrics']
+
+
 @pytest.mark.parametrize('tree', [
     'embedded-long', 'embedded-long-ablations', 'embedded-long-2x',
     'archive/embedded-long-lost-teacher'])

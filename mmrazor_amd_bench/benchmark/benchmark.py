@@ -4,7 +4,8 @@ The order (each run is skipped when it is done, so an interrupted
 invocation resumes where it stopped):
 
 1. the data (generated settings) and the teacher (trained settings, whose
-   checkpoint is then copied to ``<work_dir>/teacher.pth``);
+   checkpoint is then copied to ``<work_dir>/teacher.pth``, and written in
+   its committed form, weights and record, to ``<out>/teacher/``);
 2. the loss-weight selection: each method at each target ratio of the
    setting, one seed, scored on the holdout split; each method's best ratio
    is used from then on (:func:`~.report.choose_ratio`);
@@ -28,6 +29,7 @@ from typing import Iterator, List, Optional, Sequence
 from . import publish
 from .plan import Planner
 from .report import choose_ratio, percent
+from .restore import commit_teacher
 from .runs import Run, RunError, check_reuse, execute, publish_checkpoint
 from .setting import Setting
 from .teacher_check import check_recorded
@@ -113,6 +115,10 @@ class Benchmark:
         target = self.setting.teacher_checkpoint(self.planner.work_dir)
         if target and run.checkpoint is None and not self.dry_run:
             publish_checkpoint(run, target)
+            folder = os.path.join(self.out, 'teacher')
+            if (run.done() and os.path.isfile(target)
+                    and commit_teacher(run.work_dir, target, folder)):
+                print(f'{run.name}: weights and record to commit in {folder}')
 
     def select(self) -> None:
         """Each method's target ratio, by its holdout mAP."""

@@ -13,7 +13,8 @@ from; :class:`~.benchmark.Benchmark` stops with an error when the
 teacher's record is there without its weights. A committed teacher
 (:func:`restore_teacher`: a folder with ``teacher.pth``, its ``state_dict``
 and ``meta``, and the ``metrics.json`` of its run) starts a new tree of runs
-on that teacher.
+on that teacher; :func:`commit_teacher` writes that folder from a trained
+teacher.
 """
 import json
 import os
@@ -109,3 +110,28 @@ def restore_teacher(folder: str, teacher_run_dir: str,
     shutil.copyfile(osp.join(folder, 'teacher.pth'), teacher_target)
     _write(osp.join(teacher_run_dir, 'metrics.json'),
            dict(record, checkpoint=osp.join(teacher_run_dir, 'final.pth')))
+
+
+def commit_teacher(run_dir: str, checkpoint: str, folder: str) -> bool:
+    """Write a trained teacher in its committed form to ``folder``, what
+    :func:`restore_teacher` reads: ``teacher.pth`` with the ``state_dict``
+    and ``meta`` of ``checkpoint`` (without the optimizer's state, a third
+    of the file) and the ``metrics.json`` of its run in ``run_dir`` (its
+    scores and learning curve). Returns False, writing nothing, when
+    ``folder`` holds this teacher already."""
+    with open(osp.join(run_dir, 'metrics.json')) as f:
+        record = json.load(f)
+    committed = osp.join(folder, 'metrics.json')
+    if osp.isfile(osp.join(folder, 'teacher.pth')) and osp.isfile(committed):
+        with open(committed) as f:
+            if _same_teacher(json.load(f), record):
+                return False
+    import torch
+    from mmrazor_amd.compat.checkpoint import load_from_local
+    state = load_from_local(checkpoint, map_location='cpu')
+    os.makedirs(folder, exist_ok=True)
+    torch.save(dict(state_dict=state['state_dict'],
+                    meta=state.get('meta') or {}),
+               osp.join(folder, 'teacher.pth'))
+    _write(committed, record)
+    return True

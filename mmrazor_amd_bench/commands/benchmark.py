@@ -22,6 +22,9 @@ finished run it rewrites, in ``results/<setting>/``:
 ``<report>.json``        every run's metrics, curve, balance, timing and
                          the machine that trained it
 ``environment.md``       the command, the commit, the machine
+``teacher/``             a teacher the setting trains: ``teacher.pth``
+                         (state_dict, meta) and its run's ``metrics.json``,
+                         what ``restore_benchmark.py --teacher`` reads
 
 The results hold every finished run of the setting, whichever ``--seeds``,
 ``--methods`` or ``--ablations`` this invocation trains.
