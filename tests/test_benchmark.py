@@ -48,7 +48,8 @@ def test_a_report_written_mid_invocation_keeps_the_later_runs(tmp_path):
 def test_a_narrowed_invocation_keeps_the_other_finished_rows(tmp_path):
     """An invocation with fewer seeds and rows than its setting (``--seeds
     1 --methods AMD``) reports the finished runs it did not plan too, in
-    the setting's order, and its own runs outside the setting's plan."""
+    the setting's order, and its own runs outside the setting's plan; not
+    a finished run trained with other options (here MGD, one epoch)."""
     from mmrazor_amd_bench.benchmark.benchmark import Benchmark
     from mmrazor_amd_bench.commands.benchmark import load_setting, parse_args
     work = str(tmp_path / 'work')
@@ -59,20 +60,53 @@ def test_a_narrowed_invocation_keeps_the_other_finished_rows(tmp_path):
     mine = list(bench.runs())
     assert [(r.label, r.seed) for r in mine] == [('AMD', 1)]
     finished = {}
+    other = {'mgd': ['train_cfg.max_epochs=1']}  # trained otherwise
     for group, name in [('methods', 'baseline'), ('methods', 'control'),
                         ('ablations', 'amd-w-o-ada-channel'),
-                        ('methods', 'mgd')]:
+                        ('methods', 'mgd'), ('methods', 'fgd')]:
         path = osp.join(work, group, name, 'seed0')
         os.makedirs(path)
-        open(osp.join(path, 'metrics.json'), 'w').write('{}')
+        with open(osp.join(path, 'metrics.json'), 'w') as f:
+            json.dump({'options': other[name]} if name in other else {}, f)
         finished[path] = name
     bench.planned, bench.upcoming = [bench.planner.teacher()], mine
     reported = bench.reported_runs()
     done = [(r.label, r.seed) for r in reported if r.done()]
-    assert done == [('baseline', 0), ('control', 0), ('MGD', 0),
+    assert done == [('baseline', 0), ('control', 0), ('FGD', 0),
                     ('AMD w/o Ada-Channel', 0)]
     assert reported[-1].work_dir == mine[0].work_dir  # seed 1: not in the file
     assert reported[0].group == 'teacher'
+
+
+@pytest.mark.parametrize('case', ['trained', 'report_only', 'smoke',
+                                  'committed'])
+def test_a_trained_teacher_goes_to_the_results_only_when_new(case, tmp_path):
+    """The benchmark writes its trained teacher to ``<out>/teacher/``; not
+    when only the report is rewritten, for a smoke run (``--epochs``), or
+    when a folder under ``results/`` holds that teacher already (e.g. it
+    was restored from there)."""
+    import torch
+    from mmrazor_amd_bench.benchmark.benchmark import Benchmark
+    root, out = tmp_path / 'repo', tmp_path / 'repo' / 'results' / 'tiny'
+    bench = Benchmark(Setting.load(TINY, ROOT), str(out),
+                      work_dir=str(tmp_path / 'work'),
+                      report_only=case == 'report_only',
+                      epochs=1 if case == 'smoke' else None, root=str(root))
+    run = bench.planner.teacher()
+    os.makedirs(run.work_dir)
+    record = dict(group='teacher', metrics={'coco/bbox_mAP': 0.6})
+    with open(run.metrics_file, 'w') as f:
+        json.dump(record, f)
+    checkpoint = str(tmp_path / 'work' / 'teacher.pth')
+    torch.save(dict(state_dict={'w': torch.ones(2)}, meta={}), checkpoint)
+    if case == 'committed':
+        kept = root / 'results' / 'other' / 'teacher'
+        kept.mkdir(parents=True)
+        (kept / 'metrics.json').write_text(json.dumps(record))
+        torch.save({}, str(kept / 'teacher.pth'))
+    bench.commit_teacher(run, checkpoint)
+    written = osp.isfile(out / 'teacher' / 'teacher.pth')
+    assert written == (case == 'trained')
 
 
 def test_command_line_paths_are_kept_relative_to_the_checkout(tmp_path,

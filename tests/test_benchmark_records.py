@@ -232,8 +232,9 @@ def test_an_evaluated_teacher_is_restored_into_the_teacher_run_dir(
 def test_a_trained_teacher_is_committed_without_its_optimizer_and_read_back(
         tmp_path, monkeypatch):
     """commit_teacher writes the state_dict and meta of the run's checkpoint
-    (not the optimizer's state) and the run's record, once; restore_teacher
-    puts the same weights and record back for a new tree of runs."""
+    (not the optimizer's state) and the run's record, once, and refuses to
+    replace another teacher; restore_teacher puts the same weights and
+    record back for a new tree of runs."""
     import torch
     from mmrazor_amd_bench.benchmark.restore import (commit_teacher,
                                                      restore_teacher)
@@ -260,6 +261,13 @@ def test_a_trained_teacher_is_committed_without_its_optimizer_and_read_back(
     assert not commit_teacher('work/teacher', 'work/teacher.pth',
                               'out/teacher')
     assert os.path.getmtime('out/teacher/teacher.pth') == stamp
+    another = dict(record, metrics=dict(record['metrics'], bbox_mAP=0.1))
+    with open('work/teacher/metrics.json', 'w') as f:
+        json.dump(another, f)
+    with pytest.raises(RuntimeError, match='holds another teacher'):
+        commit_teacher('work/teacher', 'work/teacher.pth', 'out/teacher')
+    with open('out/teacher/metrics.json') as f:
+        assert json.load(f) == record
     restore_teacher('out/teacher', 'new/teacher', 'new/teacher.pth')
     back = torch.load('new/teacher.pth', weights_only=False)
     assert torch.equal(back['state_dict']['neck.conv.weight'],

@@ -22,6 +22,7 @@ A dry run prints each run's commands under a line that says whether the
 run is new or done (reused as it is, or refused because it was trained
 with other options), and ends with the count of each.
 """
+import copy
 import os
 import time
 from typing import Iterator, List, Optional, Sequence
@@ -115,10 +116,27 @@ class Benchmark:
         target = self.setting.teacher_checkpoint(self.planner.work_dir)
         if target and run.checkpoint is None and not self.dry_run:
             publish_checkpoint(run, target)
-            folder = os.path.join(self.out, 'teacher')
-            if (run.done() and os.path.isfile(target)
-                    and commit_teacher(run.work_dir, target, folder)):
-                print(f'{run.name}: weights and record to commit in {folder}')
+            if run.done() and os.path.isfile(target):
+                self.commit_teacher(run, target)
+
+    def commit_teacher(self, run: Run, checkpoint: str) -> None:
+        """Write the trained teacher in its committed form to
+        ``<out>/teacher/``, unless a committed folder under ``results/``
+        holds it already (a restored teacher), the run is a smoke run
+        (``--epochs``) or only the report is rewritten. A folder that
+        holds another teacher is left as it is, with a line that says so:
+        other trees may name it."""
+        if self.report_only or self.planner.epochs is not None:
+            return
+        if publish.committed_teacher(run.result(), self.root):
+            return
+        folder = os.path.join(self.out, 'teacher')
+        try:
+            if commit_teacher(run.work_dir, checkpoint, folder):
+                print(f'{run.name}: weights and record to commit in '
+                      f'{folder}')
+        except RuntimeError as error:
+            print(f'{run.name}: not written to {folder}: {error}')
 
     def select(self) -> None:
         """Each method's target ratio, by its holdout mAP."""
@@ -133,9 +151,7 @@ class Benchmark:
             for i, run in enumerate(runs, start=1):
                 self.step(run, f'selection {method} {i}/{len(runs)}')
             if all(run.done() for run in runs):
-                scores = {run.info['target_ratio']: percent(run.result())
-                          for run in runs}
-                self.planner.ratios[method] = choose_ratio(scores)
+                self.planner.ratios[method] = selected_ratio(runs)
             elif self.dry_run:
                 self.planner.ratios[method] = '<chosen on holdout>'
 
@@ -161,20 +177,30 @@ class Benchmark:
             print(plan_summary(self.planned))
 
     def whole_plan(self) -> List[Run]:
-        """Every run of the setting as its file defines it, whatever the
-        command line narrowed: the teacher, the selection, every row of
-        the table over every seed, the curve, the ablations and the phi
-        sweep."""
+        """Every run of the setting with this invocation's options, whatever
+        the command line narrowed: the seeds, ablations and phis are the
+        setting file's again (the teacher, the selection, every row of the
+        table over every seed, the curve, the ablations and the phi
+        sweep)."""
         if self._whole is None:
-            setting = Setting.load(self.setting.path)
+            cfg = copy.deepcopy(self.setting.cfg)
+            file = Setting.load(self.setting.path).cfg
+            for key in NARROWING:
+                if key in file:
+                    cfg[key] = copy.deepcopy(file[key])
+            setting = Setting(cfg, self.setting.path)
             planner = Planner(setting, self.planner.work_dir,
                               self.planner.gpus, self.planner.epochs,
                               self.planner.ratios)
             planner._configs = self.planner._configs
             ratios = setting.target_ratios or []
-            selection = [planner.selection(method, ratio)
-                         for method in setting.methods for ratio in ratios
-                         ] if len(ratios) > 1 else []
+            selection = []
+            for method in setting.methods if len(ratios) > 1 else ():
+                runs = [planner.selection(method, r) for r in ratios]
+                if method not in planner.ratios and all(
+                        run.done() for run in runs):
+                    planner.ratios[method] = selected_ratio(runs)
+                selection += runs
             self._whole = [planner.teacher(), *selection, *after_selection(
                 setting, planner, planner.table_labels(), curve=True)]
         return self._whole
@@ -184,20 +210,33 @@ class Benchmark:
         then the runs of this invocation outside it (e.g. other seeds).
         Each report therefore keeps every finished run, including those of
         later seeds restored before this invocation and those an earlier
-        invocation with other ``--seeds``/``--methods`` trained. Where
-        both plan a work dir, this invocation's run is the one reported."""
+        invocation with other ``--seeds``/``--methods`` trained, but not
+        a run of the plan that this invocation would refuse to reuse
+        (trained with other options, e.g. another ratio or ``--epochs``).
+        Where both plan a work dir, this invocation's run is reported."""
         mine = {}
         for run in self.planned + self.upcoming:
             mine.setdefault(run.work_dir, run)
-        whole = self.whole_plan()
-        known = {run.work_dir for run in whole}
-        return [mine.get(run.work_dir, run) for run in whole] + [
-            run for path, run in mine.items() if path not in known]
+        reported = []
+        for run in self.whole_plan():
+            if run.work_dir in mine:
+                reported.append(mine.pop(run.work_dir))
+            elif status(run) == REUSED:
+                reported.append(run)
+        return reported + list(mine.values())
 
     def report_file(self) -> Optional[str]:
         """The markdown report, once some run has finished."""
         path = os.path.join(self.out, f'{self.setting.report}.md')
         return path if os.path.isfile(path) else None
+
+
+def selected_ratio(runs: Sequence[Run]) -> float:
+    """The target ratio of the finished selection ``runs`` (one method,
+    one per ratio) with the best holdout mAP (:func:`~.report.choose_ratio`).
+    """
+    return choose_ratio({run.info['target_ratio']: percent(run.result())
+                         for run in runs})
 
 
 def after_selection(setting: Setting, planner: Planner,
@@ -219,6 +258,8 @@ def after_selection(setting: Setting, planner: Planner,
 
 
 REUSED = 'done: reused'
+# the setting's keys that a command line narrows (--seeds, --ablations, ...)
+NARROWING = ('seeds', 'ablations', 'ablation_seeds', 'phis', 'phi_seeds')
 
 
 def status(run: Run) -> str:

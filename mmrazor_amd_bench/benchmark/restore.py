@@ -117,21 +117,24 @@ def commit_teacher(run_dir: str, checkpoint: str, folder: str) -> bool:
     :func:`restore_teacher` reads: ``teacher.pth`` with the ``state_dict``
     and ``meta`` of ``checkpoint`` (without the optimizer's state, a third
     of the file) and the ``metrics.json`` of its run in ``run_dir`` (its
-    scores and learning curve). Returns False, writing nothing, when
-    ``folder`` holds this teacher already."""
+    scores and learning curve), the record last. Returns False, writing
+    nothing, when ``folder`` holds this teacher already; raises
+    ``RuntimeError`` when it holds another one."""
     with open(osp.join(run_dir, 'metrics.json')) as f:
         record = json.load(f)
     committed = osp.join(folder, 'metrics.json')
-    if osp.isfile(osp.join(folder, 'teacher.pth')) and osp.isfile(committed):
-        with open(committed) as f:
-            if _same_teacher(json.load(f), record):
-                return False
+    weights = osp.join(folder, 'teacher.pth')
+    _refuse_another_teacher(
+        committed, record, f'{folder} holds another teacher; move it, or '
+        'write these results to another --out')
+    if osp.isfile(weights) and osp.isfile(committed):
+        return False
     import torch
     from mmrazor_amd.compat.checkpoint import load_from_local
     state = load_from_local(checkpoint, map_location='cpu')
     os.makedirs(folder, exist_ok=True)
     torch.save(dict(state_dict=state['state_dict'],
-                    meta=state.get('meta') or {}),
-               osp.join(folder, 'teacher.pth'))
+                    meta=state.get('meta') or {}), weights + '.part')
+    os.replace(weights + '.part', weights)
     _write(committed, record)
     return True

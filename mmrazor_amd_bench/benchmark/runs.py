@@ -109,6 +109,14 @@ class Run:
     def metrics(self) -> Dict[str, float]:
         return self.result()['metrics']
 
+    def recorded_options(self) -> List[str]:
+        """The options that define the run, as ``metrics.json`` records
+        them and :func:`check_reuse` compares them: ``options`` and the
+        ``epochs`` override (a smoke run is not a full one)."""
+        if self.epochs is None:
+            return list(self.options)
+        return list(self.options) + [f'train_cfg.max_epochs={self.epochs}']
+
     def cfg_options(self) -> List[str]:
         options = [f'randomness.seed={self.seed}'] + list(self.options)
         if self.epochs is not None:
@@ -306,7 +314,7 @@ def check_reuse(run: Run) -> None:
     stored = run.result().get('options')
     if stored is None:
         return
-    now, then = _defining(run.options), _defining(stored)
+    now, then = _defining(run.recorded_options()), _defining(stored)
     if now != then:
         added = sorted(f'{k}={v}' for k, v in now.items()
                        if then.get(k) != v)
@@ -334,7 +342,8 @@ def execute(run: Run, redo: bool = False, quiet: bool = False,
         metrics = evaluate(run, checkpoint, quiet)
         result = dict(
             name=run.name, label=run.label, group=run.group, seed=run.seed,
-            config=run.config, options=run.options, checkpoint=checkpoint,
+            config=run.config, options=run.recorded_options(),
+            checkpoint=checkpoint,
             eval_split=run.eval_split, metrics=metrics,
             no_detections=not any(metrics.values()),
             train_seconds=round(train_seconds, 1),
