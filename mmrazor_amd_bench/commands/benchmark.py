@@ -61,8 +61,12 @@ def parse_args(argv):
                         'the report keeps every finished run')
     parser.add_argument('--ratios', type=float, nargs='+',
                         help='target ratios of the loss-weight selection')
-    parser.add_argument('--ablations', nargs='*', metavar='LABEL')
-    parser.add_argument('--ablation-seeds', type=int, nargs='*')
+    parser.add_argument('--ablations', nargs='*', metavar='LABEL',
+                        help="ablation rows to train (default: all of the "
+                        "setting's; the flag alone: none)")
+    parser.add_argument('--ablation-seeds', type=int, nargs='*',
+                        help="seeds of the ablations (default: the "
+                        "setting's)")
     parser.add_argument('--phis', type=float, nargs='*')
     parser.add_argument('--phi-seeds', type=int, nargs='*')
     parser.add_argument('--no-curve', action='store_true',
