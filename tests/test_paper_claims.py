@@ -120,3 +120,17 @@ def test_docs_hold_the_claims_table_of_the_committed_results():
         'paste the output of `python scripts/paper_claims.py`')
     with open(osp.join(ROOT, 'README.md')) as f:
         assert claims.claims_table(families, detailed=False) in f.read()
+
+
+def test_write_replaces_the_one_claims_table_and_keeps_the_rest():
+    from mmrazor_amd_bench.commands.paper_claims import replace_claims_table
+    page = ('intro\n\n| claim of the paper | A |\n|---|---|\n| old | x |\n'
+            '\nafter\n| other | table |\n')
+    table = '| claim of the paper | A |\n|---|---|\n| new | y |'
+    assert replace_claims_table(page, table) == (
+        'intro\n\n| claim of the paper | A |\n|---|---|\n| new | y |\n'
+        '\nafter\n| other | table |\n')
+    with pytest.raises(ValueError, match='found 0'):
+        replace_claims_table('no table\n', table)
+    with pytest.raises(ValueError, match='found 2'):
+        replace_claims_table(page + page, table)
