@@ -124,18 +124,21 @@ def balance_figure(path: str, runs: Dict[str, Dict], title: str = '') -> None:
         train = result.get('training', {}).get('train', {})
         for ax, key in zip(axes, ('distill.ratio', 'distill.grad_share')):
             series = train.get(key)
-            if series:
+            # a log axis cannot show a run without distillation (control)
+            if series and any(p[1] > 0 for p in series):
                 ax.plot([p[0] for p in series], [p[1] for p in series],
                         label=label, linewidth=1.2)
-    axes[0].set_yscale('log')
+    if axes[0].lines:
+        axes[0].set_yscale('log')
     axes[0].set_ylabel('weighted distillation loss / detection loss')
     axes[1].set_ylabel('|g_distill| / (|g_distill| + |g_detection|)')
     axes[1].set_ylim(0, 1)
     for ax in axes:
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[0].set_title('loss balance (calibration window: ratio 0)',
+        if ax.lines:
+            ax.legend(fontsize=8)
+    axes[0].set_title('loss balance (0 during the calibration window)',
                       fontsize=9)
     axes[1].set_title('share of the student-neck gradient', fontsize=9)
     _save(fig, path, title, 140)
