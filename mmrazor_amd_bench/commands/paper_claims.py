@@ -38,6 +38,13 @@ FAMILIES = (
 )
 
 
+def committed_families():
+    """``FAMILIES`` with their results paths made absolute."""
+    return [dict(f, table=osp.join(ROOT, f['table']),
+                 ablations=osp.join(ROOT, f['ablations']))
+            for f in FAMILIES]
+
+
 def replace_claims_table(text: str, table: str) -> str:
     """``text`` with its one markdown table whose header starts with
     ``HEADER`` (the header line and every ``|`` line after it) replaced by
@@ -77,9 +84,7 @@ def main(argv=None):
                         ' and '.join(page for page, _ in PAGES))
     args = parser.parse_args(argv)
     os.chdir(ROOT)
-    families = [dict(f, table=osp.join(ROOT, f['table']),
-                     ablations=osp.join(ROOT, f['ablations']))
-                for f in FAMILIES]
+    families = committed_families()
     if args.write:
         write_pages(families)
     else:
