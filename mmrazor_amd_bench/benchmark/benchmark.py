@@ -176,6 +176,18 @@ class Benchmark:
         if self.dry_run:
             print(plan_summary(self.planned))
 
+    def whole_setting(self) -> Setting:
+        """The setting with this invocation's options (data root, ratios),
+        but its file's seeds, ablations and phis: what the results record,
+        whichever subset this invocation trains (the command line that
+        narrowed it is in ``environment.md``)."""
+        cfg = copy.deepcopy(self.setting.cfg)
+        file = Setting.load(self.setting.path).cfg
+        for key in NARROWING:
+            if key in file:
+                cfg[key] = copy.deepcopy(file[key])
+        return Setting(cfg, self.setting.path)
+
     def whole_plan(self) -> List[Run]:
         """Every run of the setting with this invocation's options, whatever
         the command line narrowed: the seeds, ablations and phis are the
@@ -183,12 +195,7 @@ class Benchmark:
         table over every seed, the curve, the ablations and the phi
         sweep)."""
         if self._whole is None:
-            cfg = copy.deepcopy(self.setting.cfg)
-            file = Setting.load(self.setting.path).cfg
-            for key in NARROWING:
-                if key in file:
-                    cfg[key] = copy.deepcopy(file[key])
-            setting = Setting(cfg, self.setting.path)
+            setting = self.whole_setting()
             planner = Planner(setting, self.planner.work_dir,
                               self.planner.gpus, self.planner.epochs,
                               self.planner.ratios)

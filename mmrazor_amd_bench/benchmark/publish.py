@@ -289,7 +289,7 @@ def write(bench) -> None:
     with open(stem + '.md', 'w') as f:
         f.write(markdown(bench, results))
     with open(stem + '.json', 'w') as f:
-        json.dump(dict(setting=setting.describe(), columns=COLUMNS,
+        json.dump(dict(setting=bench.whole_setting().describe(), columns=COLUMNS,
                        ratios=bench.planner.ratios, runs=results,
                        hidden_fractions={str(k): v for k, v in
                                          (bench.hidden or {}).items()}),
