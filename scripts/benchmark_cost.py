@@ -11,6 +11,7 @@
 The command is ``mmrazor_amd_bench.commands.benchmark_cost``; its docstring says
 more.
 """
+import _checkout  # noqa: F401,I001  (this checkout's packages)
 from mmrazor_amd_bench.commands.benchmark_cost import main
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ method. Part 2 of scripts/gpu_check.sh.
 The command is ``mmrazor_amd_bench.commands.gpu_check``; its docstring says
 more.
 """
+import _checkout  # noqa: F401,I001  (this checkout's packages)
 from mmrazor_amd_bench.commands.gpu_check import main
 
 if __name__ == '__main__':

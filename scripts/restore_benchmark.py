@@ -16,6 +16,7 @@
 The command is ``mmrazor_amd_bench.commands.restore_benchmark``; its docstring says
 more.
 """
+import _checkout  # noqa: F401,I001  (this checkout's packages)
 from mmrazor_amd_bench.commands.restore_benchmark import main
 
 if __name__ == '__main__':

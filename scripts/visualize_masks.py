@@ -7,6 +7,7 @@
 The command is ``mmrazor_amd_bench.commands.visualize_masks``; its docstring says
 more.
 """
+import _checkout  # noqa: F401,I001  (this checkout's packages)
 from mmrazor_amd_bench.commands.visualize_masks import main
 
 if __name__ == '__main__':
