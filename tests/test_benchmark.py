@@ -78,28 +78,6 @@ def test_a_narrowed_invocation_keeps_the_other_finished_rows(tmp_path):
     assert reported[0].group == 'teacher'
 
 
-def test_the_results_record_the_setting_not_the_invocations_subset(
-        tmp_path):
-    """``--seeds 1 --ablations`` trains a subset; the results' JSON records
-    the setting as its file defines it (every seed and ablation), so that
-    an invocation that trains nothing new leaves it unchanged. Options that
-    change the runs (the data root) are kept."""
-    from mmrazor_amd_bench.benchmark.benchmark import Benchmark
-    from mmrazor_amd_bench.commands.benchmark import load_setting, parse_args
-    file = Setting.load(TINY, ROOT)
-    assert file.seeds != [1] and file.ablations
-    args = parse_args(['--setting', TINY, '--seeds', '1', '--methods',
-                       'AMD', '--ablations', '--data-root', 'elsewhere'])
-    bench = Benchmark(load_setting(args), str(tmp_path / 'out'),
-                      work_dir=str(tmp_path / 'work'), labels=args.methods)
-    assert (bench.setting.seeds, bench.setting.ablations) == ([1], {})
-    recorded = bench.whole_setting().describe()
-    assert recorded['seeds'] == file.seeds
-    assert recorded['ablations'] == file.ablations
-    assert recorded['ablation_seeds'] == file.ablation_seeds
-    assert recorded['data']['root'] == 'elsewhere'
-
-
 @pytest.mark.parametrize('case', ['trained', 'report_only', 'smoke',
                                   'committed'])
 def test_a_trained_teacher_goes_to_the_results_only_when_new(case, tmp_path):

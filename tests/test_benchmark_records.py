@@ -1,6 +1,6 @@
 """The benchmark's records: means and sample stds, gains paired by seed,
-the phi sweep's table, the choice of a ratio, the timing line, and the run
-records it stores, restores and reuses."""
+the phi sweep's table, the choice of a ratio, the timing line, the setting
+and the run records it stores, restores and reuses."""
 import json
 import os
 import statistics
@@ -300,3 +300,28 @@ def test_each_committed_report_is_titled_with_its_tree_and_teacher(tree):
                        f'{setting.name}, teacher {teacher}')
     with open(os.path.join(folder, 'embedded_benchmark.md')) as f:
         assert f.readline().rstrip('\n') == heading
+
+
+def test_the_results_record_the_setting_not_the_invocations_subset(
+        tmp_path):
+    """``--seeds 1 --ablations`` trains a subset; the results' JSON records
+    the setting as its file defines it (every seed and ablation), so that
+    an invocation that trains nothing new leaves it unchanged. Options that
+    change the runs (the data root) are kept."""
+    from conftest import CONFIGS, ROOT
+    from mmrazor_amd_bench.benchmark.benchmark import Benchmark
+    from mmrazor_amd_bench.benchmark.setting import Setting
+    from mmrazor_amd_bench.commands.benchmark import load_setting, parse_args
+    tiny = os.path.join(CONFIGS, 'benchmark_tiny.py')
+    file = Setting.load(tiny, ROOT)
+    assert file.seeds != [1] and file.ablations
+    args = parse_args(['--setting', tiny, '--seeds', '1', '--methods',
+                       'AMD', '--ablations', '--data-root', 'elsewhere'])
+    bench = Benchmark(load_setting(args), str(tmp_path / 'out'),
+                      work_dir=str(tmp_path / 'work'), labels=args.methods)
+    assert (bench.setting.seeds, bench.setting.ablations) == ([1], {})
+    recorded = bench.whole_setting().describe()
+    assert recorded['seeds'] == file.seeds
+    assert recorded['ablations'] == file.ablations
+    assert recorded['ablation_seeds'] == file.ablation_seeds
+    assert recorded['data']['root'] == 'elsewhere'
