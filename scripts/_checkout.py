@@ -6,29 +6,29 @@ why.
 last. With two clones in one environment, the scripts of one would
 otherwise train and write under the other's ``configs/``, ``work_dirs/`` and
 ``results/`` without a word. Each script imports this module before its
-command.
+command; it finds the packages without importing them (nothing of the
+OpenMMLab stack is loaded before the check).
 """
+import importlib.util
 import os.path as osp
 import sys
 
 CHECKOUT = osp.realpath(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def _check(names=('mmrazor_amd', 'mmrazor_amd_bench')) -> None:
+def check(names=('mmrazor_amd', 'mmrazor_amd_bench')) -> None:
+    """Exit with the cause unless each package in ``names`` would be
+    imported from ``CHECKOUT``."""
     for name in names:
-        try:
-            module = __import__(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
             sys.exit(f'{name} is not installed in this environment '
                      f'({sys.prefix}): run `make setup` in {CHECKOUT}')
-        home = osp.realpath(osp.dirname(osp.dirname(module.__file__)))
+        home = osp.realpath(osp.dirname(osp.dirname(spec.origin)))
         if home != CHECKOUT:
-            sys.exit(f'{name} is imported from {home}, not from this '
-                     f'checkout {CHECKOUT}: this environment has that '
-                     f'checkout installed. Run `make setup` in {CHECKOUT} '
-                     f'to use this one, or run the scripts of {home}')
+            sys.exit(f'{name} would be imported from {home}, not from this '
+                     f'checkout {CHECKOUT}: run `make setup` in {CHECKOUT} '
+                     'to install this one in place of it')
 
 
-_check()
+check()

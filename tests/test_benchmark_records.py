@@ -304,24 +304,61 @@ def test_each_committed_report_is_titled_with_its_tree_and_teacher(tree):
 
 def test_the_results_record_the_setting_not_the_invocations_subset(
         tmp_path):
-    """``--seeds 1 --ablations`` trains a subset; the results' JSON records
-    the setting as its file defines it (every seed and ablation), so that
-    an invocation that trains nothing new leaves it unchanged. Options that
-    change the runs (the data root) are kept."""
+    """``--seeds 1 --ablations --phi-seeds 1`` trains a subset; the results'
+    JSON records the setting as its file defines it (every seed, ablation
+    and phi), so that an invocation that trains nothing new leaves it
+    unchanged. Options that change the runs (the data root) are kept."""
     from conftest import CONFIGS, ROOT
+    from mmrazor_amd_bench.benchmark import publish
     from mmrazor_amd_bench.benchmark.benchmark import Benchmark
     from mmrazor_amd_bench.benchmark.setting import Setting
     from mmrazor_amd_bench.commands.benchmark import load_setting, parse_args
     tiny = os.path.join(CONFIGS, 'benchmark_tiny.py')
     file = Setting.load(tiny, ROOT)
-    assert file.seeds != [1] and file.ablations
+    assert file.seeds != [1] and file.ablations and file.phi_seeds != [1]
     args = parse_args(['--setting', tiny, '--seeds', '1', '--methods',
-                       'AMD', '--ablations', '--data-root', 'elsewhere'])
+                       'control', '--ablations', '--phi-seeds', '1',
+                       '--data-root', 'elsewhere'])
+    work = tmp_path / 'work'
     bench = Benchmark(load_setting(args), str(tmp_path / 'out'),
-                      work_dir=str(tmp_path / 'work'), labels=args.methods)
+                      work_dir=str(work), labels=args.methods, curve=False)
     assert (bench.setting.seeds, bench.setting.ablations) == ([1], {})
-    recorded = bench.whole_setting().describe()
-    assert recorded['seeds'] == file.seeds
+    control = work / 'methods' / 'control' / 'seed1'
+    control.mkdir(parents=True)
+    (control / 'metrics.json').write_text(json.dumps(result('control', 1,
+                                                            0.4)))
+    bench.planned = list(bench.runs())
+    publish.write(bench)
+    with open(tmp_path / 'out' / 'embedded_benchmark.json') as f:
+        stored = json.load(f)
+    assert [(r['label'], r['seed']) for r in stored['runs']] == [
+        ('control', 1)]
+    recorded = stored['setting']
+    for key in ('seeds', 'ablation_seeds', 'phi_seeds', 'phis'):
+        assert recorded[key] == file.cfg[key], key
     assert recorded['ablations'] == file.ablations
-    assert recorded['ablation_seeds'] == file.ablation_seeds
     assert recorded['data']['root'] == 'elsewhere'
+
+
+def test_the_phi_sweep_reads_the_settings_phi_seeds_not_the_invocations(
+        tmp_path):
+    """With ``--phi-seeds 1``, the point at AMD's own phi still pairs the
+    table's AMD runs on every phi seed of the setting, as the sweep's rows
+    (restored from earlier invocations) do."""
+    from conftest import CONFIGS
+    from mmrazor_amd_bench.benchmark.benchmark import Benchmark
+    from mmrazor_amd_bench.benchmark.publish import phi_sweep
+    from mmrazor_amd_bench.commands.benchmark import load_setting, parse_args
+    tiny = os.path.join(CONFIGS, 'benchmark_tiny.py')
+    args = parse_args(['--setting', tiny, '--phi-seeds', '1'])
+    bench = Benchmark(load_setting(args), str(tmp_path / 'out'),
+                      work_dir=str(tmp_path / 'work'))
+    seeds = bench.whole_setting().phi_seeds
+    assert seeds != [1]
+    rows = [dict(result('AMD φ=2', s, 0.3, group='phi'), phi=2.0)
+            for s in seeds]
+    rows += [result('AMD', s, 0.4) for s in (*seeds, 7)]
+    sweep = phi_sweep(bench, rows)
+    default = float(bench.planner.default_phi())
+    assert [r['seed'] for r in sweep[default]] == list(seeds)
+    assert [r['seed'] for r in sweep[2.0]] == list(seeds)

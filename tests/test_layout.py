@@ -55,7 +55,7 @@ def test_the_import_walk_sees_relative_imports():
 
 @pytest.mark.parametrize('script', sorted(
     name for name in os.listdir(osp.join(ROOT, 'scripts'))
-    if name.endswith('.py')))
+    if name.endswith('.py') and not name.startswith('_')))
 def test_scripts_are_entry_points(script):
     with open(osp.join(ROOT, 'scripts', script)) as f:
         tree = ast.parse(f.read())
@@ -64,9 +64,11 @@ def test_scripts_are_entry_points(script):
                     and isinstance(node.value, ast.Constant))]
     imports = [node for node in body if isinstance(node, ast.ImportFrom)]
     assert ast.get_docstring(tree), f'{script} has no usage docstring'
-    assert len(body) == 2 and len(imports) == 1, (
-        f'{script}: an entry point is one import of main and the '
-        '__main__ guard')
+    assert len(body) == 3 and len(imports) == 1, (
+        f'{script}: an entry point is the checkout check, one import of '
+        'main and the __main__ guard')
+    assert isinstance(body[0], ast.Import) and [
+        alias.name for alias in body[0].names] == ['_checkout']
     assert [alias.name for alias in imports[0].names] == ['main']
     assert imports[0].module.split('.')[0] in ('mmrazor_amd',
                                                 'mmrazor_amd_bench')

@@ -71,6 +71,7 @@ class Benchmark:
         self.upcoming: List[Run] = []  # planned later in this invocation
         self.hidden = None  # phi -> share of hidden positions (publish)
         self._whole: Optional[List[Run]] = None
+        self._whole_setting: Optional[Setting] = None
         self.started = time.time()
 
     def step(self, run: Run, index: str) -> None:
@@ -178,15 +179,20 @@ class Benchmark:
 
     def whole_setting(self) -> Setting:
         """The setting with this invocation's options (data root, ratios),
-        but its file's seeds, ablations and phis: what the results record,
+        but its file's seeds, ablations and phis (none where the file has
+        none): what the results record and the report is planned from,
         whichever subset this invocation trains (the command line that
-        narrowed it is in ``environment.md``)."""
-        cfg = copy.deepcopy(self.setting.cfg)
-        file = Setting.load(self.setting.path).cfg
-        for key in NARROWING:
-            if key in file:
-                cfg[key] = copy.deepcopy(file[key])
-        return Setting(cfg, self.setting.path)
+        narrowed it is in ``environment.md``). Read once per invocation."""
+        if self._whole_setting is None:
+            cfg = copy.deepcopy(self.setting.cfg)
+            file = Setting.load(self.setting.path).cfg
+            for key in NARROWING:
+                if key in file:
+                    cfg[key] = copy.deepcopy(file[key])
+                else:
+                    cfg.pop(key, None)
+            self._whole_setting = Setting(cfg, self.setting.path)
+        return self._whole_setting
 
     def whole_plan(self) -> List[Run]:
         """Every run of the setting with this invocation's options, whatever

@@ -228,8 +228,9 @@ def timing_line(results: List[Dict]) -> str:
 
 def phi_sweep(bench, results: List[Dict]) -> Dict[float, List[Dict]]:
     """phi -> runs: the sweep's runs plus the table's AMD runs at the
-    config's phi (on the phi seeds)."""
-    setting = bench.setting
+    config's phi (on the setting's phi seeds, whichever this invocation
+    trains)."""
+    setting = bench.whole_setting()
     sweep: Dict[float, List[Dict]] = {}
     for row in results:
         if row['group'] == 'phi':
@@ -289,7 +290,8 @@ def write(bench) -> None:
     with open(stem + '.md', 'w') as f:
         f.write(markdown(bench, results))
     with open(stem + '.json', 'w') as f:
-        json.dump(dict(setting=bench.whole_setting().describe(), columns=COLUMNS,
+        json.dump(dict(setting=bench.whole_setting().describe(),
+                       columns=COLUMNS,
                        ratios=bench.planner.ratios, runs=results,
                        hidden_fractions={str(k): v for k, v in
                                          (bench.hidden or {}).items()}),
