@@ -8,8 +8,10 @@
 The command is ``mmrazor_amd_bench.commands.benchmark``; its docstring says
 more.
 """
-import _checkout  # noqa: F401,I001  (this checkout's packages)
-from mmrazor_amd_bench.commands.benchmark import main
+from mmrazor_amd_bench.checkout import check_script
+
+check_script(__file__)  # this checkout's packages, or the cause
+from mmrazor_amd_bench.commands.benchmark import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

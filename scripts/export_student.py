@@ -3,8 +3,10 @@ student (mmrazor_amd.tools.export_student).
 
     python scripts/export_student.py work_dirs/RUN/epoch_24.pth student.pth
 """
-import _checkout  # noqa: F401,I001  (this checkout's packages)
-from mmrazor_amd.tools.export_student import main
+from mmrazor_amd_bench.checkout import check_script
+
+check_script(__file__)  # this checkout's packages, or the cause
+from mmrazor_amd.tools.export_student import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

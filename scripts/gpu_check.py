@@ -8,8 +8,10 @@ method. Part 2 of scripts/gpu_check.sh.
 The command is ``mmrazor_amd_bench.commands.gpu_check``; its docstring says
 more.
 """
-import _checkout  # noqa: F401,I001  (this checkout's packages)
-from mmrazor_amd_bench.commands.gpu_check import main
+from mmrazor_amd_bench.checkout import check_script
+
+check_script(__file__)  # this checkout's packages, or the cause
+from mmrazor_amd_bench.commands.gpu_check import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -7,8 +7,10 @@
 The command is ``mmrazor_amd_bench.commands.visualize_masks``; its docstring says
 more.
 """
-import _checkout  # noqa: F401,I001  (this checkout's packages)
-from mmrazor_amd_bench.commands.visualize_masks import main
+from mmrazor_amd_bench.checkout import check_script
+
+check_script(__file__)  # this checkout's packages, or the cause
+from mmrazor_amd_bench.commands.visualize_masks import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

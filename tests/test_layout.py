@@ -55,20 +55,22 @@ def test_the_import_walk_sees_relative_imports():
 
 @pytest.mark.parametrize('script', sorted(
     name for name in os.listdir(osp.join(ROOT, 'scripts'))
-    if name.endswith('.py') and not name.startswith('_')))
+    if name.endswith('.py')))
 def test_scripts_are_entry_points(script):
     with open(osp.join(ROOT, 'scripts', script)) as f:
         tree = ast.parse(f.read())
     body = [node for node in tree.body
             if not (isinstance(node, ast.Expr)
                     and isinstance(node.value, ast.Constant))]
-    imports = [node for node in body if isinstance(node, ast.ImportFrom)]
     assert ast.get_docstring(tree), f'{script} has no usage docstring'
-    assert len(body) == 3 and len(imports) == 1, (
+    assert len(body) == 4, (
         f'{script}: an entry point is the checkout check, one import of '
         'main and the __main__ guard')
-    assert isinstance(body[0], ast.Import) and [
-        alias.name for alias in body[0].names] == ['_checkout']
-    assert [alias.name for alias in imports[0].names] == ['main']
-    assert imports[0].module.split('.')[0] in ('mmrazor_amd',
-                                                'mmrazor_amd_bench')
+    check, call, imported, _ = body
+    assert ast.unparse(check) == (
+        'from mmrazor_amd_bench.checkout import check_script')
+    assert ast.unparse(call) == 'check_script(__file__)'
+    assert isinstance(imported, ast.ImportFrom)
+    assert [alias.name for alias in imported.names] == ['main']
+    assert imported.module.split('.')[0] in ('mmrazor_amd',
+                                             'mmrazor_amd_bench')
