@@ -195,11 +195,9 @@ class Benchmark:
         return self._whole_setting
 
     def whole_plan(self) -> List[Run]:
-        """Every run of the setting with this invocation's options, whatever
-        the command line narrowed: the seeds, ablations and phis are the
-        setting file's again (the teacher, the selection, every row of the
-        table over every seed, the curve, the ablations and the phi
-        sweep)."""
+        """Every run of :meth:`whole_setting` with this invocation's
+        options: the teacher, the selection, every row of the table over
+        every seed, the curve, the ablations and the phi sweep."""
         if self._whole is None:
             setting = self.whole_setting()
             planner = Planner(setting, self.planner.work_dir,
