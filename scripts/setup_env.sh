@@ -39,12 +39,14 @@ inputs_hash() {
   } | sha256sum | cut -d' ' -f1
 }
 STAMP="$ROOT/.setup-stamp"
-# (mmrazor_amd must be this checkout's: another clone may have been
-# installed in editable mode into the same environment since; the check runs
-# from / so that the current directory does not shadow the installed copy)
+# (the packages must be this checkout's, as every script checks: another
+# clone may have been installed in editable mode into the same environment
+# since; the check runs from / so that the current directory does not shadow
+# the installed copy)
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(inputs_hash)" ]] \
-   && (cd / && "$PYTHON" -c 'import os, sys, mmcv.ops, mmrazor_amd
-sys.exit(os.path.dirname(os.path.dirname(os.path.realpath(mmrazor_amd.__file__))) != os.path.realpath(sys.argv[1]))' "$ROOT" 2>/dev/null); then
+   && (cd / && "$PYTHON" -c 'import sys, mmcv.ops
+from mmrazor_amd_bench.checkout import check_script
+check_script(sys.argv[1])' "$ROOT/scripts/setup_env.sh" 2>/dev/null); then
   say "environment is up to date ($("$PYTHON" -c 'import sys; print(sys.prefix)'))"
   exit 0
 fi
