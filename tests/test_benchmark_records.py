@@ -127,6 +127,7 @@ def test_the_time_line_names_every_machine_when_runs_were_merged():
                           row('methods', 'CPU B, 2 logical CPUs'),
                           row('curve')])
     assert 'environment.md' not in merged
+    assert '(methods 1.0 h (2 runs), curve 0.5 h (1 run));' in merged
     for part in ('CPU A, 2 logical CPUs: 1 run;',
                  'CPU B, 2 logical CPUs: 1 run;', 'not recorded: 1 run)'):
         assert part in merged, part

@@ -205,6 +205,10 @@ def training_seconds(result: Dict) -> float:
     return result.get('train_seconds', 0.0)
 
 
+def _runs(count: int) -> str:
+    return f'{count} run{"s" * (count != 1)}'
+
+
 def timing_line(results: List[Dict]) -> str:
     """Hours per group; the machine is environment.md's unless the runs
     record (``machine`` in their JSON) that more than one trained them."""
@@ -213,13 +217,13 @@ def timing_line(results: List[Dict]) -> str:
         by_group.setdefault(row['group'], []).append(
             training_seconds(row) + row.get('eval_seconds', 0.0))
     total = sum(sum(v) for v in by_group.values()) / 3600
-    parts = ', '.join(f'{group} {sum(v) / 3600:.1f} h ({len(v)} runs)'
+    parts = ', '.join(f'{group} {sum(v) / 3600:.1f} h ({_runs(len(v))})'
                       for group, v in by_group.items())
     machines = Counter(row.get('machine', 'not recorded') for row in results)
     where = 'the machine of environment.md'
     if len(machines) > 1:
         where = 'several machines (' + '; '.join(
-            f'{name}: {count} run{"s" * (count > 1)}'
+            f'{name}: {_runs(count)}'
             for name, count in machines.items()) + ')'
     return (f'Training and evaluation: {total:.1f} h of {where} ({parts}); '
             'iterations x median seconds per iteration, evaluation by wall '
